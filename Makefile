@@ -1,0 +1,57 @@
+# One entry point for people and CI. Every target sets up what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs Python 3.13: use it for the virtual environment when pyenv has it, python3 otherwise.
+PYTHON_FOR_VENV := $(shell if PYENV_VERSION=3.13.0 python3.13 --version >/dev/null 2>&1; then echo "env PYENV_VERSION=3.13.0 python3.13"; else echo python3; fi)
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PYTHONPATH := $(CURDIR)/lambda:$(CURDIR)
+
+.PHONY: help dev test test-fast lint synth deploy destroy fuzz bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt lambda/requirements.txt
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: $(VENV)/.installed ## Run the portal on http://127.0.0.1:8000 with a local IdP and a simulated SageMaker
+	$(PY) -m local.dev
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.installed node_modules/.installed ## Run every test: lint, unit, flows, infrastructure, browser
+	bash scripts/ensure-chromium
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest --cov --cov-report=term
+
+test-fast: $(VENV)/.installed ## Unit and flow tests only (no CDK synth, no browser)
+	$(PY) -m pytest -m "not e2e and not infra"
+
+synth: $(VENV)/.installed node_modules/.installed ## Synthesize the CloudFormation template into cdk.out/ (offline)
+	npx cdk synth --quiet
+
+deploy: $(VENV)/.installed node_modules/.installed ## cdk deploy with the context in cdk.json (and -c overrides in CDK_ARGS)
+	npx cdk deploy $(CDK_ARGS)
+
+destroy: $(VENV)/.installed node_modules/.installed ## Remove the stack (the Cognito user pool and secrets are retained)
+	npx cdk destroy $(CDK_ARGS)
+
+fuzz: $(VENV)/.installed ## Longer Hypothesis run over API Gateway events
+	PORTAL_FUZZ_EXAMPLES=5000 $(PY) -m pytest tests/test_fuzz.py -q
+
+bench: $(VENV)/.installed ## Cold start, warm launch and memory against a bare handler
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .coverage
