@@ -1,0 +1,97 @@
+"""What can go wrong, as the person at the browser should hear it.
+
+Each error names the page that explains it and the HTTP status; the handler maps them to responses.
+Messages here are shown to users, so they never carry internal details.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+
+class PortalError(Exception):
+    status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
+    page: str = "error_unavailable.html"
+    reason: str = "error"  # metric dimension and log field
+    default_message: str | None = None
+
+    def __init__(self, detail: str = "", **page_context: object):
+        super().__init__(detail)
+        self.detail = detail
+        # Values the page may show (profile name, status); never secrets, never internals.
+        self.page_context = {"message": self.default_message, **page_context}
+
+
+class BadRequest(PortalError):
+    status = HTTPStatus.BAD_REQUEST
+    page = "error_bad_request.html"
+    reason = "bad_request"
+
+
+class SignInFailed(PortalError):
+    status = HTTPStatus.UNAUTHORIZED
+    page = "error_signin.html"
+    reason = "signin_failed"
+
+
+class SignInCancelled(SignInFailed):
+    status = HTTPStatus.FORBIDDEN
+    reason = "signin_cancelled"
+
+
+class IdentityProviderUnavailable(PortalError):
+    status = HTTPStatus.BAD_GATEWAY
+    page = "error_unavailable.html"
+    reason = "idp_unavailable"
+    default_message = "The sign-in service is not answering."
+
+
+class IdentityUnusable(PortalError):
+    status = HTTPStatus.FORBIDDEN
+    page = "error_identity.html"
+    reason = "identity_unusable"
+
+
+class ProfileNotFound(PortalError):
+    status = HTTPStatus.NOT_FOUND
+    page = "error_no_profile.html"
+    reason = "profile_not_found"
+
+
+class ProfileNotOwned(PortalError):
+    status = HTTPStatus.FORBIDDEN
+    page = "error_not_yours.html"
+    reason = "profile_not_owned"
+
+
+class ProfileNotReady(PortalError):
+    status = HTTPStatus.CONFLICT
+    page = "error_not_ready.html"
+    reason = "profile_not_ready"
+
+
+class DomainUnusable(PortalError):
+    """The domain is missing or not in IAM auth mode: the portal is pointed at the wrong place."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    page = "error_domain.html"
+    reason = "domain_unusable"
+
+
+class AwsRefused(PortalError):
+    status = HTTPStatus.BAD_GATEWAY
+    page = "error_refused.html"
+    reason = "aws_refused"
+
+
+class AwsUnavailable(PortalError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    page = "error_unavailable.html"
+    reason = "aws_unavailable"
+
+
+class PortalMisconfigured(PortalError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    page = "error_unavailable.html"
+    reason = "misconfigured"
+    default_message = "The portal is not configured correctly; IT has been alerted."

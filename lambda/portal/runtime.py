@@ -1,0 +1,133 @@
+"""Everything the handler needs, built once per container on first use.
+
+Built lazily rather than at import so that a configuration error becomes a clear page and a log line
+naming the variable, not a failed cold start. Secrets held in Secrets Manager are re-read through
+Powertools' cache, so a rotated session key reaches warm containers within minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+from portal.aws import AwsGateway
+from portal.config import ConfigError, Settings, load_settings, parse_session_keys
+from portal.errors import PortalError, PortalMisconfigured
+from portal.http import JsonHttpClient
+from portal.launch import Launcher, LaunchPolicy, Target
+from portal.observability import logger
+from portal.oidc import OidcClient
+from portal.pages import Pages
+from portal.sealing import Sealer
+
+SESSION_COOKIE = "__Host-portal-session"
+TRANSACTION_COOKIE = "__Host-portal-signin"
+TRANSACTION_TTL_SECONDS = 600
+SECRET_RECHECK_SECONDS = 300
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    aws: AwsGateway
+    oidc: OidcClient
+    launcher: Launcher
+    pages: Pages
+    default_target: Target
+    session_sealer: Sealer
+    transaction_sealer: Sealer
+    _session_secret_raw: str = ""
+    _secrets_checked: float = 0.0
+
+    def refresh_session_keys(self) -> None:
+        """Pick up a rotated PORTAL_SESSION_KEY_ARN value (cheap: Powertools caches the secret)."""
+        if not self.settings.session_key_arn or time.monotonic() - self._secrets_checked < SECRET_RECHECK_SECONDS:
+            return
+        raw = self.aws.get_secret(self.settings.session_key_arn)
+        self._secrets_checked = time.monotonic()
+        if raw != self._session_secret_raw:
+            self.session_sealer, self.transaction_sealer = _sealers(
+                parse_session_keys(raw, "PORTAL_SESSION_KEY_ARN (the secret's value)"))
+            self._session_secret_raw = raw
+
+
+def _sealers(keys: tuple[str, ...]) -> tuple[Sealer, Sealer]:
+    return Sealer(keys, SESSION_COOKIE), Sealer(keys, TRANSACTION_COOKIE)
+
+
+def _client_credentials(settings: Settings, aws: AwsGateway) -> tuple[str, str | None]:
+    if not settings.oidc_client_secret_arn:
+        return settings.oidc_client_id or "", settings.oidc_client_secret
+    raw = aws.get_secret(settings.oidc_client_secret_arn)
+    client_id, secret = settings.oidc_client_id, raw
+    if raw.lstrip().startswith("{"):
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            raise ConfigError("PORTAL_OIDC_CLIENT_SECRET_ARN holds malformed JSON") from None
+        secret = document.get("client_secret") if isinstance(document, dict) else None
+        client_id = client_id or (document.get("client_id") if isinstance(document, dict) else None)
+    if not isinstance(secret, str) or not secret:
+        raise ConfigError("PORTAL_OIDC_CLIENT_SECRET_ARN holds no client secret")
+    if not isinstance(client_id, str) or not client_id:
+        raise ConfigError("PORTAL_OIDC_CLIENT_ID is required (or a client_id in the client secret's JSON)")
+    return client_id, secret
+
+
+def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Runtime:
+    settings = settings or load_settings()
+    aws = aws or AwsGateway()
+    client_id, client_secret = _client_credentials(settings, aws)
+    raw_keys = aws.get_secret(settings.session_key_arn) if settings.session_key_arn else ""
+    keys = parse_session_keys(raw_keys, "PORTAL_SESSION_KEY_ARN (the secret's value)") if raw_keys \
+        else settings.session_keys
+    session_sealer, transaction_sealer = _sealers(keys)
+    policy = LaunchPolicy(
+        owner_tag=settings.owner_tag,
+        url_expires_seconds=settings.url_expires_seconds,
+        studio_session_seconds=settings.studio_session_seconds,
+        ownership_cache_seconds=settings.ownership_cache_seconds,
+        launch_role_arn=settings.launch_role_arn,
+    )
+    return Runtime(
+        settings=settings,
+        aws=aws,
+        oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, JsonHttpClient()),
+        launcher=Launcher(aws, policy),
+        pages=Pages(),
+        default_target=Target(id="default", label="SageMaker Studio", domain_id=settings.domain_id),
+        session_sealer=session_sealer,
+        transaction_sealer=transaction_sealer,
+        _session_secret_raw=raw_keys,
+        _secrets_checked=time.monotonic(),
+    )
+
+
+_lock = threading.Lock()
+_current: Runtime | None = None
+
+
+def get() -> Runtime:
+    global _current
+    if _current is None:
+        with _lock:
+            if _current is None:
+                try:
+                    _current = build()
+                except ConfigError as error:
+                    # The message names the variable and never includes a secret's value.
+                    logger.error("portal configuration is invalid", extra={"problem": str(error)})
+                    raise PortalMisconfigured(str(error)) from None
+                except PortalError:
+                    raise
+    _current.refresh_session_keys()
+    return _current
+
+
+def reset() -> None:
+    """Forget the container's state (tests, and the local runner after changing the environment)."""
+    global _current
+    with _lock:
+        _current = None
