@@ -1,0 +1,971 @@
+"""A simulated SageMaker control plane and Studio landing page, for loopback use only.
+
+The simulator speaks SageMaker's wire protocol (AWS JSON 1.1: ``POST /`` with
+``X-Amz-Target: SageMaker.<Operation>``), so the unchanged boto3 client reaches it through
+``AWS_ENDPOINT_URL_SAGEMAKER``. Every request is checked against botocore's service model: types,
+required and unknown members with ``botocore.validate.ParamValidator``, then the ``pattern``, ``min``,
+``max`` and ``enum`` constraints that the client-side validator leaves to the service, with AWS's
+wording ("1 validation error detected: Value 'x' at 'userProfileName' failed to satisfy constraint: ...").
+
+``CreatePresignedDomainUrl`` returns ``<studio_base_url>/studio/auth?token=...``; the token is single use
+and expires after ``ExpiresInSeconds``, like the real URL. Tokens are never logged nor listed.
+
+Test hooks exist both as methods (``calls``, ``reset``, ``inject``, ``add_domain``, ``add_profile``,
+``add_space``, ``minted``, ``redeem``, ``advance_clock``) and as HTTP endpoints under ``/_sim/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.validate import ParamValidator
+from werkzeug.wrappers import Request, Response
+
+from local import seed as demo_seed
+
+log = logging.getLogger("local.sagemaker_sim")
+
+JSON_11 = "application/x-amz-json-1.1"
+TARGET_PREFIX = "SageMaker."
+STUDIO_AUTH_PATH = "/studio/auth"
+PROFILE_STATUSES = ("Deleting", "Failed", "InService", "Pending", "Updating", "Update_Failed", "Delete_Failed")
+LANDING_APP_TYPES = ("JupyterServer", "JupyterLab", "RStudioServerPro", "CodeEditor", "Canvas")
+_LANDING_URI = re.compile(r"studio::\S*|app:(?:" + "|".join(LANDING_APP_TYPES) + r"):\S*")
+
+# Status codes AWS uses for the common errors (JSON protocol); anything else defaults to 400.
+_DEFAULT_STATUS = {"InternalFailure": 500, "InternalServerError": 500, "ServiceUnavailable": 503}
+_DEFAULT_LIST_PAGE = {"ListTags": 50, "ListUserProfiles": 10, "ListSpaces": 10}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Errors and records
+
+
+class SimError(Exception):
+    """An AWS JSON error response: ``{"__type": code, "message": ...}`` with ``status``."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status if status is not None else _DEFAULT_STATUS.get(code, 400)
+
+
+class StudioTokenError(Exception):
+    """A presigned URL that cannot be redeemed; ``reason`` is ``unknown``, ``used`` or ``expired``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"presigned URL rejected: {reason}")
+        self.reason = reason
+
+
+class Call(NamedTuple):
+    operation: str
+    params: dict[str, Any]
+
+
+class Minted(NamedTuple):
+    """What a presigned URL was issued for (never the token itself)."""
+
+    profile: str
+    domain: str
+    space: str | None
+    landing: str | None
+
+
+@dataclass(frozen=True)
+class StudioSession:
+    """What redeeming a presigned URL opens."""
+
+    domain: str
+    profile: str
+    space: str | None
+    landing: str | None
+    session_expiration_seconds: int
+
+
+@dataclass
+class _Domain:
+    domain_id: str
+    name: str
+    auth_mode: str
+    status: str
+    execution_role: str
+    created: float
+    modified: float
+
+
+@dataclass
+class _Profile:
+    domain_id: str
+    name: str
+    status: str
+    created: float
+    modified: float
+    ready_at: float | None = None  # a Pending profile becomes InService then (None: stays as it is)
+    user_settings: dict[str, Any] = field(default_factory=dict)
+    failure_reason: str | None = None
+
+
+@dataclass
+class _Space:
+    domain_id: str
+    name: str
+    owner: str | None
+    sharing: str
+    app_type: str
+    status: str
+    created: float
+    modified: float
+    display_name: str | None = None
+
+
+@dataclass
+class _Token:
+    session: StudioSession
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class _Fault:
+    operation: str  # or "*"
+    error_code: str | None
+    http_status: int | None
+    remaining: int
+    delay_seconds: float
+    message: str | None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Validation against botocore's service model
+
+
+@cache
+def service_model() -> ServiceModel:
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+# Java's Unicode classes (used in some SageMaker patterns) have no equivalent in Python's re: approximate
+# each by ranges covering the common scripts. Approximations err on the side of accepting.
+_UNICODE_CLASSES = {
+    "L": r"A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02c1\u02c6-\u02d1\u0370-\u03ff"
+         r"\u0400-\u052f\u0531-\u0587\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0900-\u0dff\u0e00-\u0e7f"
+         r"\u1000-\u1fff\u2c00-\u2dff\u3040-\u30ff\u3400-\u9fff\ua000-\ud7a3\uf900-\ufaff\uff21-\uff3a"
+         r"\uff41-\uff5a\uff66-\uffdc",
+    "N": r"0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\u2150-\u218b"
+         r"\u2460-\u249b\uff10-\uff19",
+    "Z": r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    "M": r"\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u093a-\u094f\u1ab0-\u1aff\u1dc0-\u1dff"
+         r"\u20d0-\u20ff\ufe20-\ufe2f",
+    "S": r"$+<=>^`|~\u00a2-\u00a9\u00ac\u00ae-\u00b1\u00b4\u00b8\u00d7\u00f7\u02c2-\u02c5\u2044\u20a0-\u20c0"
+         r"\u2100-\u214f\u2190-\u23ff\u2500-\u27bf\u2900-\u2bff",
+    "P": r"!-#%-*,-/:;?@\[-\]_{}\u00a1\u00a7\u00ab\u00b6\u00b7\u00bb\u00bf\u2010-\u2027\u2030-\u2043"
+         r"\u2045-\u2051\u2053-\u205e\u3001-\u3003",
+    "Alnum": "A-Za-z0-9",
+    "Alpha": "A-Za-z",
+    "Digit": "0-9",
+    "Upper": "A-Z",
+    "Lower": "a-z",
+}
+_SURROGATE_PAIR = re.compile(r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", re.IGNORECASE)
+
+
+def _java_to_python_regex(pattern: str) -> str:
+    def pair(match: re.Match[str]) -> str:
+        high, low = int(match.group(1), 16), int(match.group(2), 16)
+        return "\\U%08X" % (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+    pattern = _SURROGATE_PAIR.sub(pair, pattern)
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and pattern.startswith(("\\p{", "\\P{"), i):
+            end = pattern.index("}", i)
+            name = pattern[i + 3:end].removeprefix("Is")
+            ranges = _UNICODE_CLASSES.get(name)
+            if ranges is None or pattern[i + 1] == "P":
+                raise ValueError(f"unsupported class {pattern[i:end + 1]}")
+            out.append(ranges if in_class else f"[{ranges}]")
+            i = end + 1
+            continue
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class and out and out[-1] != "[":
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """The model's (Java) pattern as a Python regex, or None when it cannot be translated (not checked)."""
+    try:
+        return re.compile(_java_to_python_regex(pattern))
+    except (ValueError, re.error):
+        log.debug("pattern not checked (cannot translate): %s", pattern)
+        return None
+
+
+def _member_path(parent: str, name: str) -> str:
+    name = name[:1].lower() + name[1:]
+    return f"{parent}.{name}" if parent else name
+
+
+def _shown(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def constraint_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
+    """AWS-style messages for every ``required``/``min``/``max``/``pattern``/``enum`` violation in ``value``.
+
+    Types are assumed checked already (``ParamValidator``). Patterns must match the whole value, as the
+    service's validator does.
+    """
+    errors: list[str] = []
+    meta = shape.metadata
+    kind = shape.type_name
+
+    def fail(constraint: str) -> None:
+        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must {constraint}")
+
+    if kind == "structure":
+        members = shape.members  # type: ignore[attr-defined]
+        for name, member in members.items():
+            member_path = _member_path(path, name)
+            if value.get(name) is None:
+                if name in shape.required_members:
+                    errors.append(
+                        f"Value null at '{member_path}' failed to satisfy constraint: Member must not be null"
+                    )
+                continue
+            errors += constraint_errors(member, value[name], member_path)
+        return errors
+    if kind in ("list", "map", "string", "blob"):
+        size = len(value)
+        if "min" in meta and size < meta["min"]:
+            fail(f"have length greater than or equal to {meta['min']}")
+        if "max" in meta and size > meta["max"]:
+            fail(f"have length less than or equal to {meta['max']}")
+    if kind == "list":
+        for index, item in enumerate(value, start=1):
+            errors += constraint_errors(shape.member, item, f"{path}.{index}.member")  # type: ignore[attr-defined]
+    elif kind == "map":
+        for key, item in value.items():
+            errors += constraint_errors(shape.key, key, f"{path}.key")  # type: ignore[attr-defined]
+            errors += constraint_errors(shape.value, item, f"{path}.{key}.value")  # type: ignore[attr-defined]
+    elif kind == "string":
+        enum = meta.get("enum")
+        if enum and value not in enum:
+            fail(f"satisfy enum value set: [{', '.join(enum)}]")
+        regex = _compiled(meta["pattern"]) if "pattern" in meta else None
+        if regex is not None and not regex.fullmatch(value):
+            fail(f"satisfy regular expression pattern: {meta['pattern']}")
+    elif kind in ("integer", "long", "float", "double"):
+        if "min" in meta and value < meta["min"]:
+            fail(f"have value greater than or equal to {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            fail(f"have value less than or equal to {meta['max']}")
+    return errors
+
+
+_BOTOCORE_RANGE_ERRORS = ("Invalid value for parameter", "Invalid length for parameter")
+
+
+def _validation_error(messages: list[str]) -> SimError:
+    count = len(messages)
+    noun = "error" if count == 1 else "errors"
+    return SimError("ValidationException", f"{count} validation {noun} detected: " + "; ".join(messages))
+
+
+def validate_input(operation: OperationModel, params: dict[str, Any]) -> None:
+    """Raise ``SimError(ValidationException)`` unless ``params`` satisfies the operation's input shape."""
+    shape = operation.input_shape
+    if shape is None:
+        if params:
+            raise _validation_error([f"Unknown parameter in input: {sorted(params)}"])
+        return
+    report = ParamValidator().validate(params, shape)
+    if report.has_errors():
+        # Types, required and unknown members. Its min checks are left to constraint_errors (AWS wording).
+        lines = [line.strip() for line in report.generate_report().splitlines()]
+        lines = [line for line in lines if line and not line.startswith(_BOTOCORE_RANGE_ERRORS)]
+        if lines:
+            raise _validation_error(lines)
+    errors = constraint_errors(shape, params)
+    if errors:
+        raise _validation_error(errors)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The simulator
+
+
+def _tag_list(tags: Mapping[str, str] | Iterable[Mapping[str, str]] | None) -> list[dict[str, str]]:
+    if tags is None:
+        return []
+    if isinstance(tags, Mapping):
+        return [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
+    return [{"Key": t["Key"], "Value": t["Value"]} for t in tags]
+
+
+def _ts(value: float) -> float:
+    return round(value, 3)
+
+
+class SageMakerSim:
+    """In-memory SageMaker domains, user profiles, spaces and tags, served as a thread-safe WSGI app.
+
+    ``clock`` returns epoch seconds (default ``time.time``); ``advance_clock`` moves the simulator's time
+    forward for expiry and Pending->InService without sleeping. ``pending_seconds`` is how long a profile
+    made by ``CreateUserProfile`` stays ``Pending``. ``page_size`` caps every List* page (to exercise
+    pagination). ``studio_base_url`` is where presigned URLs point (default: the host the request came to).
+    ``require_signature`` rejects requests without a SigV4 ``Authorization`` header scoped to this region
+    and ``sagemaker``, as AWS does (the signature itself is not verified).
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str = demo_seed.REGION,
+        account_id: str = demo_seed.ACCOUNT_ID,
+        seed: bool | Callable[[SageMakerSim], None] = True,
+        studio_base_url: str | None = None,
+        pending_seconds: float = 5.0,
+        page_size: int | None = None,
+        clock: Callable[[], float] = time.time,
+        require_signature: bool = True,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.studio_base_url = studio_base_url
+        self.pending_seconds = pending_seconds
+        self.page_size = page_size
+        self.require_signature = require_signature
+        self._seed = demo_seed.apply if seed is True else (seed or None)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._wake = threading.Event()  # set by reset()/close() to cut injected delays short
+        self.calls: list[Call] = []
+        self._reset_state()
+
+    # ---- state -----------------------------------------------------------------------------------------
+
+    def _reset_state(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+            self._domains: dict[str, _Domain] = {}
+            self._profiles: dict[tuple[str, str], _Profile] = {}
+            self._spaces: dict[tuple[str, str], _Space] = {}
+            self._tags: dict[str, list[dict[str, str]]] = {}
+            self._faults: list[_Fault] = []
+            self._tokens: dict[str, _Token] = {}
+            self._minted: list[Minted] = []
+            self._created_seq = 0
+            self.calls.clear()
+            if self._seed is not None:
+                self._seed(self)
+
+    def reset(self) -> None:
+        """Back to the seed: data, calls, faults, issued URLs and the clock offset; pending delays end now."""
+        self._wake.set()
+        self._wake = threading.Event()
+        self._reset_state()
+
+    def close(self) -> None:
+        """Release any request held by an injected delay."""
+        self._wake.set()
+
+    def now(self) -> float:
+        return self._clock() + self._offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the simulator's clock forward (token expiry, Pending->InService)."""
+        with self._lock:
+            self._offset += seconds
+
+    def clear_calls(self) -> None:
+        self.calls.clear()
+
+    def calls_to(self, operation: str) -> list[dict[str, Any]]:
+        """The params of every received call of ``operation``, oldest first."""
+        return [c.params for c in list(self.calls) if c.operation == operation]
+
+    # ---- ARNs ------------------------------------------------------------------------------------------
+
+    def _arn(self, resource: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{self.account_id}:{resource}"
+
+    def domain_arn(self, domain_id: str) -> str:
+        return self._arn(f"domain/{domain_id}")
+
+    def profile_arn(self, domain_id: str, name: str) -> str:
+        return self._arn(f"user-profile/{domain_id}/{name}")
+
+    def space_arn(self, domain_id: str, name: str) -> str:
+        return self._arn(f"space/{domain_id}/{name}")
+
+    # ---- hooks: data -----------------------------------------------------------------------------------
+
+    def _creation_time(self) -> float:
+        # Distinct, ordered creation times so list order is deterministic.
+        self._created_seq += 1
+        return self.now() + self._created_seq / 1000
+
+    def add_domain(self, domain_id: str, *, name: str | None = None, auth_mode: str = "IAM",
+                   status: str = "InService", execution_role: str | None = None,
+                   tags: Mapping[str, str] | None = None) -> None:
+        if auth_mode not in ("IAM", "SSO"):
+            raise ValueError("auth_mode must be IAM or SSO")
+        with self._lock:
+            created = self._creation_time()
+            self._domains[domain_id] = _Domain(
+                domain_id, name or domain_id, auth_mode, status,
+                execution_role or demo_seed.EXECUTION_ROLE.replace(demo_seed.ACCOUNT_ID, self.account_id),
+                created, created,
+            )
+            self._tags[self.domain_arn(domain_id)] = _tag_list(tags)
+
+    def add_profile(self, domain_id: str, name: str, *, tags: Mapping[str, str] | None = None,
+                    status: str = "InService", ready_in: float | None = None,
+                    execution_role: str | None = None, failure_reason: str | None = None) -> None:
+        """Add or replace a user profile. ``ready_in``: a Pending profile turns InService that many seconds on."""
+        if status not in PROFILE_STATUSES:
+            raise ValueError(f"status must be one of {PROFILE_STATUSES}")
+        with self._lock:
+            if domain_id not in self._domains:
+                raise KeyError(f"no domain {domain_id}")
+            created = self._creation_time()
+            settings = {"ExecutionRole": execution_role} if execution_role else {}
+            self._profiles[(domain_id, name)] = _Profile(
+                domain_id, name, status, created, created,
+                ready_at=None if ready_in is None else self.now() + ready_in,
+                user_settings=settings, failure_reason=failure_reason,
+            )
+            self._tags[self.profile_arn(domain_id, name)] = _tag_list(tags)
+
+    def remove_profile(self, domain_id: str, name: str) -> None:
+        with self._lock:
+            self._profiles.pop((domain_id, name), None)
+            self._tags.pop(self.profile_arn(domain_id, name), None)
+
+    def add_space(self, domain_id: str, name: str, *, owner: str | None = None, sharing: str = "Private",
+                  app_type: str = "JupyterLab", status: str = "InService", display_name: str | None = None,
+                  tags: Mapping[str, str] | None = None) -> None:
+        """Add or replace a space; ``sharing`` is Private or Shared, ``owner`` a profile name."""
+        if sharing not in ("Private", "Shared"):
+            raise ValueError("sharing must be Private or Shared")
+        with self._lock:
+            if domain_id not in self._domains:
+                raise KeyError(f"no domain {domain_id}")
+            created = self._creation_time()
+            self._spaces[(domain_id, name)] = _Space(
+                domain_id, name, owner, sharing, app_type, status, created, created, display_name
+            )
+            self._tags[self.space_arn(domain_id, name)] = _tag_list(tags)
+
+    def set_profile_status(self, domain_id: str, name: str, status: str) -> None:
+        with self._lock:
+            profile = self._profiles[(domain_id, name)]
+            profile.status, profile.ready_at, profile.modified = status, None, self.now()
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-able snapshot of domains, profiles (with tags) and spaces. No tokens."""
+        with self._lock:
+            return {
+                "domains": [self._domain_view(d) for d in self._domains.values()],
+                "profiles": [
+                    {**self._profile_view(p), "Tags": self._tags.get(self.profile_arn(p.domain_id, p.name), [])}
+                    for p in self._profiles.values()
+                ],
+                "spaces": [self._space_summary(s) for s in self._spaces.values()],
+            }
+
+    # ---- hooks: faults ---------------------------------------------------------------------------------
+
+    def inject(self, operation: str, error_code: str | None = None, *, http_status: int | None = None,
+               times: int = 1, delay_seconds: float = 0.0, message: str | None = None) -> None:
+        """Make the next ``times`` calls of ``operation`` ("*": any) wait ``delay_seconds``, then fail with
+        ``error_code`` (HTTP ``http_status``; default 500 for InternalFailure, 503 ServiceUnavailable, else
+        400) or, without ``error_code``, proceed normally. Faults apply before validation, in the order
+        injected. Remember boto3 retries throttling and 5xx errors on its own.
+        """
+        if error_code is None and not delay_seconds:
+            raise ValueError("inject needs an error_code, a delay_seconds, or both")
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.append(_Fault(operation, error_code, http_status, times, float(delay_seconds), message))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, operation: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.operation in (operation, "*"):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _fault_message(self, fault: _Fault, operation: str) -> str:
+        if fault.message:
+            return fault.message
+        code = fault.error_code or ""
+        if code.startswith("Throttling"):
+            return "Rate exceeded"
+        if code == "AccessDeniedException":
+            return (f"User: arn:aws:sts::{self.account_id}:assumed-role/local-portal/local is not authorized to "
+                    f"perform: sagemaker:{operation} because no identity-based policy allows the "
+                    f"sagemaker:{operation} action")
+        if code.startswith("Internal") or code == "ServiceUnavailable":
+            return "An internal error occurred. Try again."
+        return f"Injected {code}"
+
+    # ---- hooks: presigned URLs -------------------------------------------------------------------------
+
+    def minted(self) -> list[Minted]:
+        """(profile, domain, space, landing) of every presigned URL issued since the last reset."""
+        with self._lock:
+            return list(self._minted)
+
+    def redeem(self, url: str) -> StudioSession:
+        """Use a presigned URL as the browser would (single use); raise ``StudioTokenError`` if invalid."""
+        query = parse_qs(urlsplit(url).query)
+        token = (query.get("token") or [""])[0]
+        return self._redeem_token(token)
+
+    def _redeem_token(self, token: str) -> StudioSession:
+        with self._lock:
+            record = self._tokens.get(token) if token else None
+            if record is None:
+                raise StudioTokenError("unknown")
+            if record.used:
+                raise StudioTokenError("used")
+            if self.now() >= record.expires_at:
+                raise StudioTokenError("expired")
+            record.used = True
+            return record.session
+
+    # ---- operations --------------------------------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any], *, host_url: str | None = None) -> dict[str, Any]:
+        """Run one API call in-process: faults, validation, then the operation. Raises ``SimError``."""
+        self.calls.append(Call(operation, json.loads(json.dumps(params))))
+        handler = getattr(self, f"_op_{operation}", None)
+        fault = self._take_fault(operation)
+        if fault is not None:
+            if fault.delay_seconds:
+                self._wake.wait(fault.delay_seconds)
+            if fault.error_code:
+                raise SimError(fault.error_code, self._fault_message(fault, operation), fault.http_status)
+        if handler is None:
+            raise SimError("UnknownOperationException", f"The simulator does not implement SageMaker.{operation}")
+        validate_input(service_model().operation_model(operation), params)
+        with self._lock:
+            return handler(params, host_url=host_url)
+
+    def _domain(self, domain_id: str) -> _Domain:
+        domain = self._domains.get(domain_id)
+        if domain is None:
+            raise SimError("ResourceNotFound", f"Domain {self.domain_arn(domain_id)} does not exist.")
+        return domain
+
+    def _profile(self, domain_id: str, name: str) -> _Profile:
+        self._domain(domain_id)
+        profile = self._profiles.get((domain_id, name))
+        if profile is None:
+            raise SimError("ResourceNotFound", f"User profile {self.profile_arn(domain_id, name)} does not exist.")
+        if profile.status == "Pending" and profile.ready_at is not None and self.now() >= profile.ready_at:
+            profile.status, profile.modified, profile.ready_at = "InService", profile.ready_at, None
+        return profile
+
+    def _domain_view(self, d: _Domain) -> dict[str, Any]:
+        return {
+            "DomainArn": self.domain_arn(d.domain_id),
+            "DomainId": d.domain_id,
+            "DomainName": d.name,
+            "HomeEfsFileSystemId": "fs-0123456789abcdef0",
+            "Status": d.status,
+            "CreationTime": _ts(d.created),
+            "LastModifiedTime": _ts(d.modified),
+            "AuthMode": d.auth_mode,
+            "DefaultUserSettings": {"ExecutionRole": d.execution_role},
+            "AppNetworkAccessType": "PublicInternetOnly",
+            "SubnetIds": ["subnet-0123456789abcdef0"],
+            "Url": f"https://{d.domain_id}.studio.{self.region}.sagemaker.aws",
+            "VpcId": "vpc-0123456789abcdef0",
+        }
+
+    def _profile_view(self, p: _Profile) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "DomainId": p.domain_id,
+            "UserProfileArn": self.profile_arn(p.domain_id, p.name),
+            "UserProfileName": p.name,
+            "HomeEfsFileSystemUid": str(200000 + sum(map(ord, p.name)) % 100000),
+            "Status": p.status,
+            "LastModifiedTime": _ts(p.modified),
+            "CreationTime": _ts(p.created),
+            "UserSettings": dict(p.user_settings),
+        }
+        if p.failure_reason:
+            view["FailureReason"] = p.failure_reason
+        return view
+
+    def _space_summary(self, s: _Space) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "DomainId": s.domain_id,
+            "SpaceName": s.name,
+            "Status": s.status,
+            "CreationTime": _ts(s.created),
+            "LastModifiedTime": _ts(s.modified),
+            "SpaceSettingsSummary": {"AppType": s.app_type},
+            "SpaceSharingSettingsSummary": {"SharingType": s.sharing},
+        }
+        if s.owner:
+            summary["OwnershipSettingsSummary"] = {"OwnerUserProfileName": s.owner}
+        if s.display_name:
+            summary["SpaceDisplayName"] = s.display_name
+        return summary
+
+    def _page(self, operation: str, items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
+        start = 0
+        token = params.get("NextToken")
+        if token:
+            try:
+                decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+                start = int(decoded["offset"])
+                if decoded["op"] != operation or start < 0:
+                    raise ValueError(token)
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                raise SimError("ValidationException", "Invalid pagination token") from None
+        size = params.get("MaxResults") or _DEFAULT_LIST_PAGE[operation]
+        if self.page_size:
+            size = min(size, self.page_size)
+        end = start + size
+        next_token = None
+        if end < len(items):
+            next_token = base64.urlsafe_b64encode(json.dumps({"op": operation, "offset": end}).encode()).decode()
+        return items[start:end], next_token
+
+    @staticmethod
+    def _sorted(items: list[Any], params: dict[str, Any]) -> list[Any]:
+        key = "modified" if params.get("SortBy") == "LastModifiedTime" else "created"
+        return sorted(items, key=lambda i: (getattr(i, key), i.name),
+                      reverse=params.get("SortOrder") == "Descending")
+
+    def _op_DescribeDomain(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return self._domain_view(self._domain(params["DomainId"]))
+
+    def _op_DescribeUserProfile(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return self._profile_view(self._profile(params["DomainId"], params["UserProfileName"]))
+
+    def _op_ListTags(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        arn = params["ResourceArn"]
+        exists = (
+            any(arn == self.domain_arn(d) for d in self._domains)
+            or any(arn == self.profile_arn(*k) for k in self._profiles)
+            or any(arn == self.space_arn(*k) for k in self._spaces)
+        )
+        if not exists:
+            raise SimError("ValidationException", f"Requested resource not found: {arn}")
+        tags, next_token = self._page("ListTags", list(self._tags.get(arn, [])), params)
+        return {"Tags": tags, **({"NextToken": next_token} if next_token else {})}
+
+    def _op_ListUserProfiles(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        domain, contains = params.get("DomainIdEquals"), params.get("UserProfileNameContains")
+        profiles = [
+            self._profile(p.domain_id, p.name) for p in self._profiles.values()
+            if (domain is None or p.domain_id == domain) and (contains is None or contains in p.name)
+        ]
+        page, next_token = self._page("ListUserProfiles", self._sorted(profiles, params), params)
+        summaries = [
+            {k: v for k, v in self._profile_view(p).items()
+             if k in ("DomainId", "UserProfileName", "Status", "CreationTime", "LastModifiedTime")}
+            for p in page
+        ]
+        return {"UserProfiles": summaries, **({"NextToken": next_token} if next_token else {})}
+
+    def _op_ListSpaces(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        domain, contains = params.get("DomainIdEquals"), params.get("SpaceNameContains")
+        spaces = [
+            s for s in self._spaces.values()
+            if (domain is None or s.domain_id == domain) and (contains is None or contains in s.name)
+        ]
+        page, next_token = self._page("ListSpaces", self._sorted(spaces, params), params)
+        return {"Spaces": [self._space_summary(s) for s in page], **({"NextToken": next_token} if next_token else {})}
+
+    def _op_DescribeSpace(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        domain_id, name = params["DomainId"], params["SpaceName"]
+        self._domain(domain_id)
+        space = self._spaces.get((domain_id, name))
+        if space is None:
+            raise SimError("ResourceNotFound", f"Space {self.space_arn(domain_id, name)} does not exist.")
+        view: dict[str, Any] = {
+            "DomainId": domain_id,
+            "SpaceArn": self.space_arn(domain_id, name),
+            "SpaceName": name,
+            "Status": space.status,
+            "CreationTime": _ts(space.created),
+            "LastModifiedTime": _ts(space.modified),
+            "SpaceSettings": {"AppType": space.app_type},
+            "SpaceSharingSettings": {"SharingType": space.sharing},
+            "Url": f"https://{domain_id}.studio.{self.region}.sagemaker.aws/{space.app_type.lower()}/default",
+        }
+        if space.owner:
+            view["OwnershipSettings"] = {"OwnerUserProfileName": space.owner}
+        if space.display_name:
+            view["SpaceDisplayName"] = space.display_name
+        return view
+
+    def _op_CreateUserProfile(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        domain_id, name = params["DomainId"], params["UserProfileName"]
+        self._domain(domain_id)
+        arn = self.profile_arn(domain_id, name)
+        if (domain_id, name) in self._profiles:
+            raise SimError("ResourceInUse", f"Resource Arn: {arn} already exists.")
+        keys = [t["Key"] for t in params.get("Tags", [])]
+        if len(keys) != len(set(keys)):
+            raise SimError("ValidationException", "Duplicate tag keys are not allowed.")
+        created = self._creation_time()
+        self._profiles[(domain_id, name)] = _Profile(
+            domain_id, name, "Pending", created, created,
+            ready_at=created + self.pending_seconds, user_settings=dict(params.get("UserSettings", {})),
+        )
+        self._tags[arn] = _tag_list(params.get("Tags", []))
+        return {"UserProfileArn": arn}
+
+    def _op_CreatePresignedDomainUrl(self, params: dict[str, Any], *, host_url: str | None = None) -> dict[str, Any]:
+        domain_id, name = params["DomainId"], params["UserProfileName"]
+        domain = self._domain(domain_id)
+        if domain.auth_mode != "IAM":
+            raise SimError("ValidationException",
+                           f"CreatePresignedDomainUrl is supported only for domains in IAM authentication mode; "
+                           f"domain {domain_id} uses {domain.auth_mode}.")
+        self._profile(domain_id, name)
+        space_name = params.get("SpaceName")
+        if space_name is not None:
+            space = self._spaces.get((domain_id, space_name))
+            if space is None:
+                raise SimError("ResourceNotFound", f"Space {self.space_arn(domain_id, space_name)} does not exist.")
+            if space.sharing == "Private" and space.owner != name:
+                raise SimError("ValidationException",
+                               f"Private space {space_name} is not owned by user profile {name}.")
+        landing = params.get("LandingUri")
+        if landing is not None and not _LANDING_URI.fullmatch(landing):
+            raise SimError("ValidationException",
+                           "LandingUri must be 'studio::<relative path>' or 'app:<AppType>:<relative path>' with "
+                           f"AppType one of {', '.join(LANDING_APP_TYPES)}.")
+        session = StudioSession(domain_id, name, space_name, landing,
+                                int(params.get("SessionExpirationDurationInSeconds", 43200)))
+        token = secrets.token_urlsafe(32)
+        self._tokens[token] = _Token(session, self.now() + int(params.get("ExpiresInSeconds", 300)))
+        self._minted.append(Minted(name, domain_id, space_name, landing))
+        base = (self.studio_base_url or host_url or "http://127.0.0.1").rstrip("/")
+        return {"AuthorizedUrl": f"{base}{STUDIO_AUTH_PATH}?token={token}"}
+
+    # ---- WSGI ------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = 1024 * 1024
+        path = request.path
+        if path == "/" and request.method == "POST":
+            response = self._api(request)
+        elif path == STUDIO_AUTH_PATH and request.method == "GET":
+            response = self._studio(request)
+        elif path.startswith("/_sim/"):
+            response = self._hook(request, path.removeprefix("/_sim/"))
+        elif path == "/" and request.method == "GET":
+            response = Response(_INDEX_HTML, content_type="text/html; charset=utf-8")
+        else:
+            response = Response("Not Found", status=404, content_type="text/plain")
+        return response(environ, start_response)
+
+    def _check_signature(self, request: Request) -> None:
+        if not self.require_signature:
+            return
+        auth = request.headers.get("Authorization", "")
+        if not auth:
+            raise SimError("MissingAuthenticationTokenException", "Missing Authentication Token")
+        match = re.match(r"AWS4-HMAC-SHA256 Credential=[^/,]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request", auth)
+        if match is None:
+            raise SimError("IncompleteSignatureException", "Authorization header requires a SigV4 Credential.")
+        region, service = match.groups()
+        if service != "sagemaker":
+            raise SimError("InvalidSignatureException", "Credential should be scoped to correct service: 'sagemaker'.")
+        if region != self.region:
+            raise SimError("InvalidSignatureException",
+                           f"Credential should be scoped to a valid region. The simulator serves {self.region}.")
+
+    def _api(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            self._check_signature(request)
+            target = request.headers.get("X-Amz-Target", "")
+            if not target.startswith(TARGET_PREFIX) or len(target) == len(TARGET_PREFIX):
+                raise SimError("UnknownOperationException", "Unknown or missing X-Amz-Target.")
+            operation = target.removeprefix(TARGET_PREFIX)
+            try:
+                params = json.loads(request.get_data(cache=False) or b"{}")
+            except ValueError:
+                raise SimError("SerializationException", "Request body is not valid JSON.") from None
+            if not isinstance(params, dict):
+                raise SimError("SerializationException", "Request body must be a JSON object.")
+            if operation not in service_model().operation_names:
+                self.calls.append(Call(operation, params))
+                raise SimError("UnknownOperationException", f"Unknown operation SageMaker.{operation}.")
+            result = self.call(operation, params, host_url=request.host_url)
+        except SimError as error:
+            modelled = error.code in ("ResourceNotFound", "ResourceInUse", "ResourceLimitExceeded")
+            body = {"__type": error.code, ("Message" if modelled else "message"): error.message}
+            return Response(json.dumps(body), status=error.status, content_type=JSON_11,
+                            headers={"x-amzn-ErrorType": error.code, "x-amzn-RequestId": request_id})
+        return Response(json.dumps(result), content_type=JSON_11, headers={"x-amzn-RequestId": request_id})
+
+    # ---- the simulated Studio page -----------------------------------------------------------------------
+
+    def _studio(self, request: Request) -> Response:
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+        try:
+            session = self._redeem_token(request.args.get("token", ""))
+        except StudioTokenError as error:
+            log.info("studio: presigned URL rejected (%s)", error.reason)
+            return Response(_EXPIRED_HTML, status=403, content_type="text/html; charset=utf-8", headers=headers)
+        log.info("studio: signed in profile %s of %s", session.profile, session.domain)
+        page = _STUDIO_HTML.format(
+            domain=html.escape(session.domain),
+            profile=html.escape(session.profile),
+            space=html.escape(session.space or ""),
+            landing=html.escape(session.landing or ""),
+            session_seconds=session.session_expiration_seconds,
+        )
+        return Response(page, content_type="text/html; charset=utf-8", headers=headers)
+
+    # ---- /_sim/ hooks over HTTP ------------------------------------------------------------------------
+
+    def _hook(self, request: Request, name: str) -> Response:
+        def reply(value: Any, status: int = 200) -> Response:
+            return Response(json.dumps(value, default=str), status=status, content_type="application/json")
+
+        if request.method == "GET":
+            if name == "calls":
+                return reply({"calls": [{"operation": c.operation, "params": c.params} for c in list(self.calls)]})
+            if name == "minted":
+                return reply({"minted": [m._asdict() for m in self.minted()]})
+            if name == "state":
+                return reply(self.state())
+            return reply({"error": "not found"}, 404)
+        if request.method == "DELETE" and name == "calls":
+            self.clear_calls()
+            return reply({})
+        if request.method != "POST":
+            return reply({"error": "method not allowed"}, 405)
+        # A JSON content type means a cross-site page cannot post here without a CORS preflight.
+        if request.mimetype != "application/json":
+            return reply({"error": "Content-Type must be application/json"}, 415)
+        try:
+            args = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return reply({"error": "body must be JSON"}, 400)
+        if not isinstance(args, dict):
+            return reply({"error": "body must be a JSON object"}, 400)
+        methods: dict[str, Callable[..., Any]] = {
+            "reset": self.reset,
+            "clear_calls": self.clear_calls,
+            "inject": self.inject,
+            "clear_faults": self.clear_faults,
+            "add_domain": self.add_domain,
+            "add_profile": self.add_profile,
+            "remove_profile": self.remove_profile,
+            "add_space": self.add_space,
+            "set_profile_status": self.set_profile_status,
+            "advance_clock": self.advance_clock,
+            "config": self._configure,
+        }
+        if name == "redeem":
+            try:
+                return reply(asdict(self.redeem(str(args.get("url", "")))))
+            except StudioTokenError as error:
+                return reply({"error": error.reason}, 403)
+        method = methods.get(name)
+        if method is None:
+            return reply({"error": "not found"}, 404)
+        try:
+            method(**args)
+        except (TypeError, ValueError, KeyError) as error:
+            return reply({"error": f"{type(error).__name__}: {error}"}, 400)
+        return reply({})
+
+    def _configure(self, *, pending_seconds: float | None = None, page_size: int | None = None,
+                   studio_base_url: str | None = None) -> None:
+        if pending_seconds is not None:
+            self.pending_seconds = float(pending_seconds)
+        if page_size is not None:
+            self.page_size = int(page_size) or None
+        if studio_base_url is not None:
+            self.studio_base_url = studio_base_url or None
+
+
+_INDEX_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SageMaker simulator</title></head>
+<body><h1>SageMaker simulator</h1>
+<p>AWS JSON 1.1 on <code>POST /</code> (point boto3 here with <code>AWS_ENDPOINT_URL_SAGEMAKER</code>).
+Test hooks: <a href="/_sim/state">/_sim/state</a>, <a href="/_sim/calls">/_sim/calls</a>,
+<a href="/_sim/minted">/_sim/minted</a>.</p></body></html>
+"""
+
+_STUDIO_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SageMaker Studio (simulated)</title>
+<style>body{{font-family:system-ui,sans-serif;margin:3rem;color:#16191f}}dt{{font-weight:600}}
+dd{{margin:0 0 .8rem 0;font-family:monospace}}</style></head>
+<body>
+<h1>SageMaker Studio (simulated)</h1>
+<p>The presigned URL was accepted. In AWS this would now open Studio.</p>
+<dl>
+<dt>User profile</dt><dd id="studio-profile">{profile}</dd>
+<dt>Domain</dt><dd id="studio-domain">{domain}</dd>
+<dt>Space</dt><dd id="studio-space">{space}</dd>
+<dt>Landing URI</dt><dd id="studio-landing">{landing}</dd>
+<dt>Session lifetime (seconds)</dt><dd id="studio-session-seconds">{session_seconds}</dd>
+</dl>
+</body></html>
+"""
+
+_EXPIRED_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in - Amazon Web Services (simulated)</title>
+<style>body{font-family:system-ui,sans-serif;margin:3rem;color:#16191f}</style></head>
+<body>
+<h1>Sign in</h1>
+<div id="studio-expired">
+<p>Your sign-in link is invalid or has expired. Sign in to the AWS Management Console to continue.</p>
+<p>(Simulated: this is where an expired or already used presigned Studio URL leads.)</p>
+</div>
+</body></html>
+"""
