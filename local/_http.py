@@ -60,8 +60,9 @@ class _RequestHandler(WSGIRequestHandler):
 class LocalServer:
     """A werkzeug threaded WSGI server bound on loopback; ``port`` is known as soon as it is built."""
 
-    def __init__(self, app: Callable[..., Any], *, port: int = 0, host: str = LOOPBACK,
-                 label: str = "http", quiet: bool = True) -> None:
+    def __init__(
+        self, app: Callable[..., Any], *, port: int = 0, host: str = LOOPBACK, label: str = "http", quiet: bool = True
+    ) -> None:
         sock = _bind(host, port)
         handler = type(f"{label.title()}RequestHandler", (_RequestHandler,), {"quiet": quiet, "label": label})
         try:
@@ -81,8 +82,10 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"local-{self.label}-{self.port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"local-{self.label}-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -166,18 +166,18 @@ def service_model() -> ServiceModel:
 # each by ranges covering the common scripts. Approximations err on the side of accepting.
 _UNICODE_CLASSES = {
     "L": r"A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02c1\u02c6-\u02d1\u0370-\u03ff"
-         r"\u0400-\u052f\u0531-\u0587\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0900-\u0dff\u0e00-\u0e7f"
-         r"\u1000-\u1fff\u2c00-\u2dff\u3040-\u30ff\u3400-\u9fff\ua000-\ud7a3\uf900-\ufaff\uff21-\uff3a"
-         r"\uff41-\uff5a\uff66-\uffdc",
+    r"\u0400-\u052f\u0531-\u0587\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0900-\u0dff\u0e00-\u0e7f"
+    r"\u1000-\u1fff\u2c00-\u2dff\u3040-\u30ff\u3400-\u9fff\ua000-\ud7a3\uf900-\ufaff\uff21-\uff3a"
+    r"\uff41-\uff5a\uff66-\uffdc",
     "N": r"0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\u2150-\u218b"
-         r"\u2460-\u249b\uff10-\uff19",
+    r"\u2460-\u249b\uff10-\uff19",
     "Z": r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
     "M": r"\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u093a-\u094f\u1ab0-\u1aff\u1dc0-\u1dff"
-         r"\u20d0-\u20ff\ufe20-\ufe2f",
+    r"\u20d0-\u20ff\ufe20-\ufe2f",
     "S": r"$+<=>^`|~\u00a2-\u00a9\u00ac\u00ae-\u00b1\u00b4\u00b8\u00d7\u00f7\u02c2-\u02c5\u2044\u20a0-\u20c0"
-         r"\u2100-\u214f\u2190-\u23ff\u2500-\u27bf\u2900-\u2bff",
+    r"\u2100-\u214f\u2190-\u23ff\u2500-\u27bf\u2900-\u2bff",
     "P": r"!-#%-*,-/:;?@\[-\]_{}\u00a1\u00a7\u00ab\u00b6\u00b7\u00bb\u00bf\u2010-\u2027\u2030-\u2043"
-         r"\u2045-\u2051\u2053-\u205e\u3001-\u3003",
+    r"\u2045-\u2051\u2053-\u205e\u3001-\u3003",
     "Alnum": "A-Za-z0-9",
     "Alpha": "A-Za-z",
     "Digit": "0-9",
@@ -199,15 +199,15 @@ def _java_to_python_regex(pattern: str) -> str:
         char = pattern[i]
         if char == "\\" and pattern.startswith(("\\p{", "\\P{"), i):
             end = pattern.index("}", i)
-            name = pattern[i + 3:end].removeprefix("Is")
+            name = pattern[i + 3 : end].removeprefix("Is")
             ranges = _UNICODE_CLASSES.get(name)
             if ranges is None or pattern[i + 1] == "P":
-                raise ValueError(f"unsupported class {pattern[i:end + 1]}")
+                raise ValueError(f"unsupported class {pattern[i : end + 1]}")
             out.append(ranges if in_class else f"[{ranges}]")
             i = end + 1
             continue
         if char == "\\":
-            out.append(pattern[i:i + 2])
+            out.append(pattern[i : i + 2])
             i += 2
             continue
         if char == "[" and not in_class:
@@ -435,23 +435,42 @@ class SageMakerSim:
         self._created_seq += 1
         return self.now() + self._created_seq / 1000
 
-    def add_domain(self, domain_id: str, *, name: str | None = None, auth_mode: str = "IAM",
-                   status: str = "InService", execution_role: str | None = None,
-                   tags: Mapping[str, str] | None = None) -> None:
+    def add_domain(
+        self,
+        domain_id: str,
+        *,
+        name: str | None = None,
+        auth_mode: str = "IAM",
+        status: str = "InService",
+        execution_role: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
         if auth_mode not in ("IAM", "SSO"):
             raise ValueError("auth_mode must be IAM or SSO")
         with self._lock:
             created = self._creation_time()
             self._domains[domain_id] = _Domain(
-                domain_id, name or domain_id, auth_mode, status,
+                domain_id,
+                name or domain_id,
+                auth_mode,
+                status,
                 execution_role or demo_seed.EXECUTION_ROLE.replace(demo_seed.ACCOUNT_ID, self.account_id),
-                created, created,
+                created,
+                created,
             )
             self._tags[self.domain_arn(domain_id)] = _tag_list(tags)
 
-    def add_profile(self, domain_id: str, name: str, *, tags: Mapping[str, str] | None = None,
-                    status: str = "InService", ready_in: float | None = None,
-                    execution_role: str | None = None, failure_reason: str | None = None) -> None:
+    def add_profile(
+        self,
+        domain_id: str,
+        name: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+        status: str = "InService",
+        ready_in: float | None = None,
+        execution_role: str | None = None,
+        failure_reason: str | None = None,
+    ) -> None:
         """Add or replace a user profile. ``ready_in``: a Pending profile turns InService that many seconds on."""
         if status not in PROFILE_STATUSES:
             raise ValueError(f"status must be one of {PROFILE_STATUSES}")
@@ -461,9 +480,14 @@ class SageMakerSim:
             created = self._creation_time()
             settings = {"ExecutionRole": execution_role} if execution_role else {}
             self._profiles[(domain_id, name)] = _Profile(
-                domain_id, name, status, created, created,
+                domain_id,
+                name,
+                status,
+                created,
+                created,
                 ready_at=None if ready_in is None else self.now() + ready_in,
-                user_settings=settings, failure_reason=failure_reason,
+                user_settings=settings,
+                failure_reason=failure_reason,
             )
             self._tags[self.profile_arn(domain_id, name)] = _tag_list(tags)
 
@@ -472,9 +496,18 @@ class SageMakerSim:
             self._profiles.pop((domain_id, name), None)
             self._tags.pop(self.profile_arn(domain_id, name), None)
 
-    def add_space(self, domain_id: str, name: str, *, owner: str | None = None, sharing: str = "Private",
-                  app_type: str = "JupyterLab", status: str = "InService", display_name: str | None = None,
-                  tags: Mapping[str, str] | None = None) -> None:
+    def add_space(
+        self,
+        domain_id: str,
+        name: str,
+        *,
+        owner: str | None = None,
+        sharing: str = "Private",
+        app_type: str = "JupyterLab",
+        status: str = "InService",
+        display_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
         """Add or replace a space; ``sharing`` is Private or Shared, ``owner`` a profile name."""
         if sharing not in ("Private", "Shared"):
             raise ValueError("sharing must be Private or Shared")
@@ -506,8 +539,16 @@ class SageMakerSim:
 
     # ---- hooks: faults ---------------------------------------------------------------------------------
 
-    def inject(self, operation: str, error_code: str | None = None, *, http_status: int | None = None,
-               times: int = 1, delay_seconds: float = 0.0, message: str | None = None) -> None:
+    def inject(
+        self,
+        operation: str,
+        error_code: str | None = None,
+        *,
+        http_status: int | None = None,
+        times: int = 1,
+        delay_seconds: float = 0.0,
+        message: str | None = None,
+    ) -> None:
         """Make the next ``times`` calls of ``operation`` ("*": any) wait ``delay_seconds``, then fail with
         ``error_code`` (HTTP ``http_status``; default 500 for InternalFailure, 503 ServiceUnavailable, else
         400) or, without ``error_code``, proceed normally. Faults apply before validation, in the order
@@ -541,9 +582,11 @@ class SageMakerSim:
         if code.startswith("Throttling"):
             return "Rate exceeded"
         if code == "AccessDeniedException":
-            return (f"User: arn:aws:sts::{self.account_id}:assumed-role/local-portal/local is not authorized to "
-                    f"perform: sagemaker:{operation} because no identity-based policy allows the "
-                    f"sagemaker:{operation} action")
+            return (
+                f"User: arn:aws:sts::{self.account_id}:assumed-role/local-portal/local is not authorized to "
+                f"perform: sagemaker:{operation} because no identity-based policy allows the "
+                f"sagemaker:{operation} action"
+            )
         if code.startswith("Internal") or code == "ServiceUnavailable":
             return "An internal error occurred. Try again."
         return f"Injected {code}"
@@ -677,8 +720,7 @@ class SageMakerSim:
     @staticmethod
     def _sorted(items: list[Any], params: dict[str, Any]) -> list[Any]:
         key = "modified" if params.get("SortBy") == "LastModifiedTime" else "created"
-        return sorted(items, key=lambda i: (getattr(i, key), i.name),
-                      reverse=params.get("SortOrder") == "Descending")
+        return sorted(items, key=lambda i: (getattr(i, key), i.name), reverse=params.get("SortOrder") == "Descending")
 
     def _op_DescribeDomain(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         return self._domain_view(self._domain(params["DomainId"]))
@@ -701,13 +743,17 @@ class SageMakerSim:
     def _op_ListUserProfiles(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         domain, contains = params.get("DomainIdEquals"), params.get("UserProfileNameContains")
         profiles = [
-            self._profile(p.domain_id, p.name) for p in self._profiles.values()
+            self._profile(p.domain_id, p.name)
+            for p in self._profiles.values()
             if (domain is None or p.domain_id == domain) and (contains is None or contains in p.name)
         ]
         page, next_token = self._page("ListUserProfiles", self._sorted(profiles, params), params)
         summaries = [
-            {k: v for k, v in self._profile_view(p).items()
-             if k in ("DomainId", "UserProfileName", "Status", "CreationTime", "LastModifiedTime")}
+            {
+                k: v
+                for k, v in self._profile_view(p).items()
+                if k in ("DomainId", "UserProfileName", "Status", "CreationTime", "LastModifiedTime")
+            }
             for p in page
         ]
         return {"UserProfiles": summaries, **({"NextToken": next_token} if next_token else {})}
@@ -715,7 +761,8 @@ class SageMakerSim:
     def _op_ListSpaces(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         domain, contains = params.get("DomainIdEquals"), params.get("SpaceNameContains")
         spaces = [
-            s for s in self._spaces.values()
+            s
+            for s in self._spaces.values()
             if (domain is None or s.domain_id == domain) and (contains is None or contains in s.name)
         ]
         page, next_token = self._page("ListSpaces", self._sorted(spaces, params), params)
@@ -755,8 +802,13 @@ class SageMakerSim:
             raise SimError("ValidationException", "Duplicate tag keys are not allowed.")
         created = self._creation_time()
         self._profiles[(domain_id, name)] = _Profile(
-            domain_id, name, "Pending", created, created,
-            ready_at=created + self.pending_seconds, user_settings=dict(params.get("UserSettings", {})),
+            domain_id,
+            name,
+            "Pending",
+            created,
+            created,
+            ready_at=created + self.pending_seconds,
+            user_settings=dict(params.get("UserSettings", {})),
         )
         self._tags[arn] = _tag_list(params.get("Tags", []))
         return {"UserProfileArn": arn}
@@ -765,9 +817,11 @@ class SageMakerSim:
         domain_id, name = params["DomainId"], params["UserProfileName"]
         domain = self._domain(domain_id)
         if domain.auth_mode != "IAM":
-            raise SimError("ValidationException",
-                           f"CreatePresignedDomainUrl is supported only for domains in IAM authentication mode; "
-                           f"domain {domain_id} uses {domain.auth_mode}.")
+            raise SimError(
+                "ValidationException",
+                f"CreatePresignedDomainUrl is supported only for domains in IAM authentication mode; "
+                f"domain {domain_id} uses {domain.auth_mode}.",
+            )
         self._profile(domain_id, name)
         space_name = params.get("SpaceName")
         if space_name is not None:
@@ -775,15 +829,19 @@ class SageMakerSim:
             if space is None:
                 raise SimError("ResourceNotFound", f"Space {self.space_arn(domain_id, space_name)} does not exist.")
             if space.sharing == "Private" and space.owner != name:
-                raise SimError("ValidationException",
-                               f"Private space {space_name} is not owned by user profile {name}.")
+                raise SimError(
+                    "ValidationException", f"Private space {space_name} is not owned by user profile {name}."
+                )
         landing = params.get("LandingUri")
         if landing is not None and not _LANDING_URI.fullmatch(landing):
-            raise SimError("ValidationException",
-                           "LandingUri must be 'studio::<relative path>' or 'app:<AppType>:<relative path>' with "
-                           f"AppType one of {', '.join(LANDING_APP_TYPES)}.")
-        session = StudioSession(domain_id, name, space_name, landing,
-                                int(params.get("SessionExpirationDurationInSeconds", 43200)))
+            raise SimError(
+                "ValidationException",
+                "LandingUri must be 'studio::<relative path>' or 'app:<AppType>:<relative path>' with "
+                f"AppType one of {', '.join(LANDING_APP_TYPES)}.",
+            )
+        session = StudioSession(
+            domain_id, name, space_name, landing, int(params.get("SessionExpirationDurationInSeconds", 43200))
+        )
         token = secrets.token_urlsafe(32)
         self._tokens[token] = _Token(session, self.now() + int(params.get("ExpiresInSeconds", 300)))
         self._minted.append(Minted(name, domain_id, space_name, landing))
@@ -821,8 +879,10 @@ class SageMakerSim:
         if service != "sagemaker":
             raise SimError("InvalidSignatureException", "Credential should be scoped to correct service: 'sagemaker'.")
         if region != self.region:
-            raise SimError("InvalidSignatureException",
-                           f"Credential should be scoped to a valid region. The simulator serves {self.region}.")
+            raise SimError(
+                "InvalidSignatureException",
+                f"Credential should be scoped to a valid region. The simulator serves {self.region}.",
+            )
 
     def _api(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
@@ -845,8 +905,12 @@ class SageMakerSim:
         except SimError as error:
             modelled = error.code in ("ResourceNotFound", "ResourceInUse", "ResourceLimitExceeded")
             body = {"__type": error.code, ("Message" if modelled else "message"): error.message}
-            return Response(json.dumps(body), status=error.status, content_type=JSON_11,
-                            headers={"x-amzn-ErrorType": error.code, "x-amzn-RequestId": request_id})
+            return Response(
+                json.dumps(body),
+                status=error.status,
+                content_type=JSON_11,
+                headers={"x-amzn-ErrorType": error.code, "x-amzn-RequestId": request_id},
+            )
         return Response(json.dumps(result), content_type=JSON_11, headers={"x-amzn-RequestId": request_id})
 
     # ---- the simulated Studio page -----------------------------------------------------------------------
@@ -923,8 +987,9 @@ class SageMakerSim:
             return reply({"error": f"{type(error).__name__}: {error}"}, 400)
         return reply({})
 
-    def _configure(self, *, pending_seconds: float | None = None, page_size: int | None = None,
-                   studio_base_url: str | None = None) -> None:
+    def _configure(
+        self, *, pending_seconds: float | None = None, page_size: int | None = None, studio_base_url: str | None = None
+    ) -> None:
         if pending_seconds is not None:
             self.pending_seconds = float(pending_seconds)
         if page_size is not None:

@@ -29,8 +29,12 @@ PROFILES: list[dict[str, Any]] = [
     # john.doe@example.com slugs to "john-doe", but this profile belongs to someone else.
     {"domain_id": DEMO_DOMAIN_ID, "name": "john-doe", "tags": {OWNER_TAG: "john-doe@example.com"}},
     # Stays Pending (no ready time): the "not ready yet" page.
-    {"domain_id": DEMO_DOMAIN_ID, "name": "pending-pat", "tags": {OWNER_TAG: "pending.pat@example.com"},
-     "status": "Pending"},
+    {
+        "domain_id": DEMO_DOMAIN_ID,
+        "name": "pending-pat",
+        "tags": {OWNER_TAG: "pending.pat@example.com"},
+        "status": "Pending",
+    },
     # carol@example.com has no profile anywhere.
     # The SSO domain has profiles too, so PORTAL_DOMAIN_ID=d-sso0domain01 reaches the presign and fails there.
     {"domain_id": SSO_DOMAIN_ID, "name": "alice", "tags": {OWNER_TAG: "alice@example.com"}},
@@ -38,12 +42,15 @@ PROFILES: list[dict[str, Any]] = [
 ]
 
 SPACES: list[dict[str, Any]] = [
-    {"domain_id": DEMO_DOMAIN_ID, "name": "alice-private", "owner": "alice", "sharing": "Private",
-     "app_type": "JupyterLab"},
-    {"domain_id": DEMO_DOMAIN_ID, "name": "team-shared", "owner": "bob", "sharing": "Shared",
-     "app_type": "JupyterLab"},
-    {"domain_id": DEMO_DOMAIN_ID, "name": "bob-code", "owner": "bob", "sharing": "Private",
-     "app_type": "CodeEditor"},
+    {
+        "domain_id": DEMO_DOMAIN_ID,
+        "name": "alice-private",
+        "owner": "alice",
+        "sharing": "Private",
+        "app_type": "JupyterLab",
+    },
+    {"domain_id": DEMO_DOMAIN_ID, "name": "team-shared", "owner": "bob", "sharing": "Shared", "app_type": "JupyterLab"},
+    {"domain_id": DEMO_DOMAIN_ID, "name": "bob-code", "owner": "bob", "sharing": "Private", "app_type": "CodeEditor"},
 ]
 
 
@@ -64,14 +71,27 @@ class DemoUser:
 
 
 DEMO_USERS: list[DemoUser] = [
-    DemoUser("alice@example.com", "Alice Example", "owns profile 'alice': straight into Studio",
-             groups=("data-science",)),
-    DemoUser("bob@example.com", "Bob Example", "owns 'bob' and two spaces (one shared)",
-             groups=("data-science", "ml-platform")),
-    DemoUser("john.doe@example.com", "John Doe", "'john-doe' exists but is tagged for someone else: 403",
-             groups=("data-science",)),
-    DemoUser("pending.pat@example.com", "Pat Pending", "profile 'pending-pat' is still Pending: not ready yet",
-             groups=("data-science",)),
+    DemoUser(
+        "alice@example.com", "Alice Example", "owns profile 'alice': straight into Studio", groups=("data-science",)
+    ),
+    DemoUser(
+        "bob@example.com",
+        "Bob Example",
+        "owns 'bob' and two spaces (one shared)",
+        groups=("data-science", "ml-platform"),
+    ),
+    DemoUser(
+        "john.doe@example.com",
+        "John Doe",
+        "'john-doe' exists but is tagged for someone else: 403",
+        groups=("data-science",),
+    ),
+    DemoUser(
+        "pending.pat@example.com",
+        "Pat Pending",
+        "profile 'pending-pat' is still Pending: not ready yet",
+        groups=("data-science",),
+    ),
     DemoUser("carol@example.com", "Carol Example", "has no profile"),
 ]
 
