@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -19,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 _SALT = b"sagemaker-studio-portal/cookie/v1"
 # Far above any legitimate cookie; refuse to spend CPU on anything larger.
 MAX_SEALED_LENGTH = 3800
+# Fernet's base64 decoder tolerates trailing junk; accept only the canonical form it produces.
+_CANONICAL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
 def _derive(secret: str, purpose: str) -> Fernet:
@@ -42,7 +45,7 @@ class Sealer:
 
     def open(self, sealed: str | None, now: float | None = None) -> dict[str, Any] | None:
         """The payload, or None for anything missing, tampered, foreign or expired."""
-        if not sealed or len(sealed) > MAX_SEALED_LENGTH:
+        if not sealed or len(sealed) > MAX_SEALED_LENGTH or not _CANONICAL.match(sealed):
             return None
         now = time.time() if now is None else now
         try:

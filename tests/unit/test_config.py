@@ -1,0 +1,73 @@
+import pytest
+
+from portal.config import ConfigError, load_settings
+
+BASE = {
+    "PORTAL_OIDC_ISSUER": "https://idp.example.com/",
+    "PORTAL_OIDC_CLIENT_ID": "client",
+    "PORTAL_OIDC_CLIENT_SECRET": "secret",
+    "PORTAL_SESSION_KEY": "k" * 32,
+    "PORTAL_DOMAIN_ID": "d-abc123",
+}
+
+
+def test_defaults():
+    settings = load_settings(BASE)
+    assert settings.oidc_issuer == "https://idp.example.com"
+    assert (settings.identity_claim, settings.owner_tag) == ("email", "studiouserid")
+    assert (settings.url_expires_seconds, settings.studio_session_seconds, settings.session_ttl_seconds) == (
+        30, 43200, 28800)
+    assert settings.base_url is None and settings.launch_role_arn is None
+
+
+def test_secrets_never_appear_in_the_settings_repr():
+    assert "secret" not in repr(load_settings(BASE)).replace("client_secret", "")
+    assert "kkkk" not in repr(load_settings(BASE))
+
+
+def test_session_key_list_is_split_newest_first():
+    settings = load_settings(BASE | {"PORTAL_SESSION_KEY": "a" * 32 + ", " + "b" * 40})
+    assert settings.session_keys == ("a" * 32, "b" * 40)
+
+
+@pytest.mark.parametrize("change, variable", [
+    ({"PORTAL_OIDC_ISSUER": ""}, "PORTAL_OIDC_ISSUER"),
+    ({"PORTAL_OIDC_ISSUER": "http://idp.example.com"}, "PORTAL_OIDC_ISSUER"),
+    ({"PORTAL_OIDC_ISSUER": "idp.example.com"}, "PORTAL_OIDC_ISSUER"),
+    ({"PORTAL_OIDC_CLIENT_ID": ""}, "PORTAL_OIDC_CLIENT_ID"),
+    ({"PORTAL_OIDC_CLIENT_SECRET_ARN": "arn:aws:secretsmanager:x"}, "PORTAL_OIDC_CLIENT_SECRET"),
+    ({"PORTAL_SESSION_KEY": ""}, "PORTAL_SESSION_KEY"),
+    ({"PORTAL_SESSION_KEY": "short"}, "PORTAL_SESSION_KEY"),
+    ({"PORTAL_SESSION_KEY": "k" * 32 + ",short"}, "PORTAL_SESSION_KEY"),
+    ({"PORTAL_SESSION_KEY_ARN": "arn:aws:secretsmanager:x"}, "PORTAL_SESSION_KEY"),
+    ({"PORTAL_DOMAIN_ID": ""}, "PORTAL_DOMAIN_ID"),
+    ({"PORTAL_DOMAIN_ID": "domain-1"}, "PORTAL_DOMAIN_ID"),
+    ({"PORTAL_DOMAIN_ID": "d-ABC"}, "PORTAL_DOMAIN_ID"),
+    ({"PORTAL_BASE_URL": "https://p.example.com/?x=1"}, "PORTAL_BASE_URL"),
+    ({"PORTAL_BASE_URL": "http://p.example.com"}, "PORTAL_BASE_URL"),
+    ({"PORTAL_IDENTITY_CLAIM": "bad claim"}, "PORTAL_IDENTITY_CLAIM"),
+    ({"PORTAL_OWNER_TAG": "aws:owner"}, "PORTAL_OWNER_TAG"),
+    ({"PORTAL_URL_EXPIRES_SECONDS": "4"}, "PORTAL_URL_EXPIRES_SECONDS"),
+    ({"PORTAL_URL_EXPIRES_SECONDS": "301"}, "PORTAL_URL_EXPIRES_SECONDS"),
+    ({"PORTAL_URL_EXPIRES_SECONDS": "ten"}, "PORTAL_URL_EXPIRES_SECONDS"),
+    ({"PORTAL_STUDIO_SESSION_SECONDS": "1799"}, "PORTAL_STUDIO_SESSION_SECONDS"),
+    ({"PORTAL_STUDIO_SESSION_SECONDS": "43201"}, "PORTAL_STUDIO_SESSION_SECONDS"),
+    ({"PORTAL_SESSION_TTL_SECONDS": "10"}, "PORTAL_SESSION_TTL_SECONDS"),
+    ({"PORTAL_LAUNCH_ROLE_ARN": "my-role"}, "PORTAL_LAUNCH_ROLE_ARN"),
+])
+def test_bad_values_fail_with_the_variables_name(change, variable):
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(BASE | change)
+
+
+def test_loopback_http_issuer_is_accepted_for_local_runs():
+    for issuer in ("http://127.0.0.1:9400", "http://localhost:9400", "http://[::1]:9400"):
+        assert load_settings(BASE | {"PORTAL_OIDC_ISSUER": issuer}).oidc_issuer == issuer
+
+
+def test_secret_arns_replace_inline_secrets_and_may_carry_the_client_id():
+    env = {key: value for key, value in BASE.items()
+           if key not in ("PORTAL_OIDC_CLIENT_ID", "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_SESSION_KEY")}
+    settings = load_settings(env | {"PORTAL_OIDC_CLIENT_SECRET_ARN": "portal/oidc-client",
+                                    "PORTAL_SESSION_KEY_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:k"})
+    assert settings.oidc_client_id is None and settings.session_keys == ()

@@ -1,0 +1,228 @@
+import base64
+import hashlib
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+
+from portal.errors import IdentityProviderUnavailable, PortalMisconfigured, SignInFailed
+from portal.http import HttpError
+from portal.oidc import OidcClient, pkce_challenge
+from tests.support.tokens import FakeHttp, ScriptedIdentityProvider, ec_key, new_rsa_key, public_jwk
+
+
+@pytest.fixture
+def idp():
+    return ScriptedIdentityProvider()
+
+
+@pytest.fixture
+def http(idp):
+    return FakeHttp(idp)
+
+
+@pytest.fixture
+def client(idp, http):
+    return OidcClient(idp.issuer, idp.client_id, "s3cret", http)
+
+
+def test_authorization_request_carries_pkce_state_and_nonce(client):
+    # When
+    request = client.authorization_request("https://portal.example/callback")
+    # Then
+    query = parse_qs(urlsplit(request.url).query)
+    assert request.url.startswith("https://idp.example.test/authorize?")
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == ["portal-client"]
+    assert query["redirect_uri"] == ["https://portal.example/callback"]
+    assert query["scope"] == ["openid email profile"]
+    assert query["state"] == [request.state] and query["nonce"] == [request.nonce]
+    assert query["code_challenge_method"] == ["S256"]
+    expected = base64.urlsafe_b64encode(hashlib.sha256(request.code_verifier.encode()).digest()).rstrip(b"=")
+    assert query["code_challenge"] == [expected.decode()]
+    assert len(request.code_verifier) >= 43
+
+
+def test_two_requests_never_share_state_nonce_or_verifier(client):
+    first, second = client.authorization_request("https://p/cb"), client.authorization_request("https://p/cb")
+    assert {first.state, first.nonce, first.code_verifier}.isdisjoint({second.state, second.nonce, second.code_verifier})
+
+
+def test_pkce_challenge_matches_rfc7636_example():
+    assert pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_valid_token_verifies_and_returns_claims(client, idp):
+    token = idp.sign(idp.claims(nonce="n-1"))
+    claims = client.verify_id_token(token, "n-1")
+    assert claims["email"] == "alice@example.com"
+
+
+@pytest.mark.parametrize("overrides, why", [
+    ({"iss": "https://evil.example"}, "wrong issuer"),
+    ({"aud": "another-client"}, "wrong audience"),
+    ({"exp": int(time.time()) - 120, "iat": int(time.time()) - 600}, "expired"),
+    ({"iat": int(time.time()) + 600, "exp": int(time.time()) + 900}, "issued in the future"),
+    ({"nonce": "someone-elses"}, "wrong nonce"),
+    ({"nonce": None}, "missing nonce"),
+    ({"exp": None}, "missing exp"),
+    ({"aud": ["portal-client", "other"], "azp": "other"}, "issued to another client"),
+])
+def test_forged_or_foreign_tokens_are_refused(client, idp, overrides, why):
+    claims = {key: value for key, value in (idp.claims(nonce="n-1") | overrides).items() if value is not None}
+    with pytest.raises(SignInFailed):
+        client.verify_id_token(idp.sign(claims), "n-1")
+
+
+def test_small_clock_skew_is_tolerated(client, idp):
+    now = int(time.time())
+    token = idp.sign(idp.claims(iat=now + 30, exp=now - 30 + 300))
+    assert client.verify_id_token(token, "n-1")["sub"] == "sub-alice"
+
+
+def test_alg_none_is_refused(client, idp):
+    token = jwt.encode(idp.claims(), key=None, algorithm="none")
+    with pytest.raises(SignInFailed, match="algorithm"):
+        client.verify_id_token(token, "n-1")
+
+
+def test_hs256_signed_with_the_issuers_public_key_is_refused(client, idp):
+    public_pem = idp.keys["key-1"].public_key().public_bytes(
+        encoding=__import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.PEM,
+        format=__import__("cryptography.hazmat.primitives.serialization", fromlist=["PublicFormat"]).PublicFormat.SubjectPublicKeyInfo,
+    )
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "kid": "key-1"}).encode()).rstrip(b"=")
+    body = base64.urlsafe_b64encode(json.dumps(idp.claims()).encode()).rstrip(b"=")
+    import hmac as _hmac
+
+    signature = base64.urlsafe_b64encode(_hmac.new(public_pem, header + b"." + body, hashlib.sha256).digest()).rstrip(b"=")
+    with pytest.raises(SignInFailed, match="algorithm"):
+        client.verify_id_token((header + b"." + body + b"." + signature).decode(), "n-1")
+
+
+def test_token_signed_by_an_unknown_key_is_refused(client, idp):
+    token = idp.sign(idp.claims(), kid="key-1", key=new_rsa_key())
+    with pytest.raises(SignInFailed):
+        client.verify_id_token(token, "n-1")
+
+
+def test_unknown_kid_refetches_jwks_once_then_accepts_rotated_key(client, idp, http):
+    client.verify_id_token(idp.sign(idp.claims()), "n-1")
+    idp.keys["key-2"] = new_rsa_key()
+    client._keys_fetched -= 60  # the previous fetch is older than the refetch guard
+    # When the issuer rotates to key-2
+    claims = client.verify_id_token(idp.sign(idp.claims(), kid="key-2"), "n-1")
+    # Then one more JWKS fetch served it
+    assert claims["sub"] == "sub-alice"
+    assert [url for method, url, *_ in http.requests if url.endswith("/jwks")] == [
+        "https://idp.example.test/jwks", "https://idp.example.test/jwks"]
+
+
+def test_made_up_kids_do_not_cause_a_fetch_per_token(client, idp, http):
+    client.verify_id_token(idp.sign(idp.claims()), "n-1")
+    for attempt in range(5):
+        with pytest.raises(SignInFailed):
+            client.verify_id_token(idp.sign(idp.claims(), kid=f"bogus-{attempt}", key=new_rsa_key()), "n-1")
+    assert sum(1 for _, url, *_ in http.requests if url.endswith("/jwks")) == 1
+
+
+def test_single_key_jwks_serves_tokens_without_kid(client, idp):
+    token = idp.sign(idp.claims(), kid=None, key=idp.keys["key-1"])
+    assert client.verify_id_token(token, "n-1")["email"] == "alice@example.com"
+
+
+def test_token_without_kid_is_refused_when_several_keys_are_published(client, idp):
+    idp.keys["key-2"] = new_rsa_key()
+    with pytest.raises(SignInFailed):
+        client.verify_id_token(idp.sign(idp.claims(), kid=None, key=idp.keys["key-1"]), "n-1")
+
+
+def test_algorithm_must_match_the_keys_declared_alg(client, idp):
+    key = ec_key()
+    idp.keys = {"ec": key}
+    idp.jwks = lambda: {"keys": [public_jwk(key, "ec", alg="ES384")]}
+    with pytest.raises(SignInFailed):
+        client.verify_id_token(idp.sign(idp.claims(), kid="ec", key=key, alg="ES256"), "n-1")
+
+
+def test_malformed_and_oversized_tokens_are_refused(client):
+    for token in ("not-a-jwt", "a.b.c", "x" * 20000, ""):
+        with pytest.raises(SignInFailed):
+            client.verify_id_token(token, "n-1")
+
+
+def test_discovery_naming_another_issuer_is_a_configuration_error(idp, http):
+    idp_document = idp.discovery()
+    http.idp.discovery = lambda: {**idp_document, "issuer": "https://other.example"}
+    client = OidcClient(idp.issuer, idp.client_id, None, http)
+    with pytest.raises(PortalMisconfigured):
+        client.metadata()
+
+
+def test_discovery_with_plain_http_endpoints_on_a_public_host_is_refused(idp, http):
+    document = idp.discovery()
+    http.idp.discovery = lambda: {**document, "token_endpoint": "http://idp.example.test/token"}
+    with pytest.raises(IdentityProviderUnavailable):
+        OidcClient(idp.issuer, idp.client_id, None, http).metadata()
+
+
+def test_discovery_outage_is_reported_as_idp_unavailable(client, http):
+    http.fail["/.well-known/openid-configuration"] = HttpError("boom", 503)
+    with pytest.raises(IdentityProviderUnavailable):
+        client.authorization_request("https://p/cb")
+
+
+def test_discovery_is_cached(client, http):
+    client.authorization_request("https://p/cb")
+    client.authorization_request("https://p/cb")
+    assert sum(1 for _, url, *_ in http.requests if url.endswith("openid-configuration")) == 1
+
+
+def test_code_exchange_uses_basic_auth_with_the_client_secret(client, idp, http):
+    idp.next_id_token = "the-token"
+    assert client.exchange_code("the-code", "https://p/cb", "verifier-1") == "the-token"
+    method, url, fields, headers = http.requests[-1]
+    assert (method, url) == ("POST", "https://idp.example.test/token")
+    assert fields["code"] == "the-code" and fields["code_verifier"] == "verifier-1"
+    assert fields["grant_type"] == "authorization_code" and "client_secret" not in fields
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"portal-client:s3cret").decode()
+
+
+def test_code_exchange_posts_the_secret_when_the_issuer_only_takes_client_secret_post(idp, http):
+    document = idp.discovery()
+    http.idp.discovery = lambda: {**document, "token_endpoint_auth_methods_supported": ["client_secret_post"]}
+    idp.next_id_token = "t"
+    OidcClient(idp.issuer, idp.client_id, "s3cret", http).exchange_code("c", "https://p/cb", "v")
+    _, _, fields, headers = http.requests[-1]
+    assert fields["client_secret"] == "s3cret" and "Authorization" not in headers
+
+
+def test_public_client_sends_no_secret(idp, http):
+    idp.next_id_token = "t"
+    OidcClient(idp.issuer, idp.client_id, None, http).exchange_code("c", "https://p/cb", "v")
+    _, _, fields, headers = http.requests[-1]
+    assert "client_secret" not in fields and "Authorization" not in headers and fields["client_id"] == "portal-client"
+
+
+def test_refused_code_is_a_sign_in_failure_and_outage_is_unavailable(client, idp, http):
+    idp.token_status = 400
+    with pytest.raises(SignInFailed):
+        client.exchange_code("replayed", "https://p/cb", "v")
+    idp.token_status = 200
+    http.fail["/token"] = HttpError("down", 502)
+    with pytest.raises(IdentityProviderUnavailable):
+        client.exchange_code("c", "https://p/cb", "v")
+
+
+def test_logout_goes_to_end_session_endpoint_or_cognito_logout(client, idp, http):
+    url = client.logout_url("https://portal.example/")
+    assert url.startswith("https://idp.example.test/logout?")
+    assert parse_qs(urlsplit(url).query)["post_logout_redirect_uri"] == ["https://portal.example/"]
+    # Cognito: no end_session_endpoint, hosted UI's /logout next to /oauth2/authorize
+    cognito = ScriptedIdentityProvider(issuer="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", end_session=False)
+    document = cognito.discovery() | {"authorization_endpoint": "https://corp.auth.eu-west-1.amazoncognito.com/oauth2/authorize"}
+    cognito.discovery = lambda: document
+    url = OidcClient(cognito.issuer, "cid", None, FakeHttp(cognito)).logout_url("https://portal.example/")
+    assert url == "https://corp.auth.eu-west-1.amazoncognito.com/logout?client_id=cid&logout_uri=https%3A%2F%2Fportal.example%2F"
