@@ -86,8 +86,10 @@ def _translate(error: Exception, operation: str) -> Exception:
 class AwsGateway:
     """SageMaker calls for one region, optionally through an assumed role; secrets for the portal."""
 
-    def __init__(self, session: boto3.session.Session | None = None, clock=time.time):
+    def __init__(self, session: boto3.session.Session | None = None, clock=time.time,
+                 session_factory=boto3.session.Session):
         self._session = session or boto3.session.Session()
+        self._session_factory = session_factory
         self._clock = clock
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -132,7 +134,7 @@ class AwsGateway:
             credentials = self._client("sts", region).assume_role(**request)["Credentials"]
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "AssumeRole") from None
-        session = boto3.session.Session(
+        session = self._session_factory(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],

@@ -1,0 +1,199 @@
+import datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from portal.aws import AwsGateway
+from portal.errors import (AwsRefused, AwsUnavailable, DomainUnusable, ProfileNotFound, ProfileNotOwned,
+                           ProfileNotReady)
+from portal.launch import Launcher, LaunchPolicy, OwnershipCache, Target
+
+DOMAIN = "d-demo0portal01"
+ARN = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/alice"
+TARGET = Target(id="default", label="Studio", domain_id=DOMAIN)
+POLICY = LaunchPolicy(owner_tag="studiouserid", url_expires_seconds=30, studio_session_seconds=43200)
+
+
+@pytest.fixture
+def session():
+    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+
+
+@pytest.fixture
+def sagemaker(session):
+    client = session.client("sagemaker")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def gateway(session, sagemaker):
+    gateway = AwsGateway(session)
+    gateway._clients[("sagemaker", None)] = sagemaker[0]
+    return gateway
+
+
+def expect_profile(stubber, name="alice", status="InService", owner="alice@example.com"):
+    stubber.add_response("describe_user_profile", {"UserProfileArn": ARN.replace("alice", name), "Status": status},
+                         {"DomainId": DOMAIN, "UserProfileName": name})
+    tags = [{"Key": "studiouserid", "Value": owner}] if owner is not None else []
+    stubber.add_response("list_tags", {"Tags": tags + [{"Key": "team", "Value": "ml"}]},
+                         {"ResourceArn": ARN.replace("alice", name), "MaxResults": 100})
+
+
+def expect_presign(stubber, name="alice", url="https://d-demo.studio.us-east-1.sagemaker.aws/auth?token=SECRET", **extra):
+    stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": url},
+                         {"DomainId": DOMAIN, "UserProfileName": name, "ExpiresInSeconds": 30,
+                          "SessionExpirationDurationInSeconds": 43200, **extra})
+
+
+def test_first_launch_checks_ownership_then_presigns(gateway, sagemaker):
+    _, stubber = sagemaker
+    expect_profile(stubber)
+    expect_presign(stubber)
+    launch = Launcher(gateway, POLICY).launch("Alice@Example.com", TARGET)
+    assert launch.url.endswith("token=SECRET") and launch.profile == "alice" and launch.domain_id == DOMAIN
+
+
+def test_warm_launch_is_exactly_one_aws_call(gateway, sagemaker):
+    _, stubber = sagemaker
+    launcher = Launcher(gateway, POLICY)
+    expect_profile(stubber)
+    expect_presign(stubber)
+    launcher.launch("alice@example.com", TARGET)
+    # Second launch: only CreatePresignedDomainUrl is stubbed; any other call would fail the stubber.
+    expect_presign(stubber, url="https://second")
+    assert launcher.launch("alice@example.com", TARGET).url == "https://second"
+
+
+def test_ownership_cache_expires():
+    now = [0.0]
+    cache = OwnershipCache(60, clock=lambda: now[0])
+    cache.remember(("d", "p", "o"))
+    assert cache.confirmed(("d", "p", "o"))
+    now[0] = 61
+    assert not cache.confirmed(("d", "p", "o"))
+
+
+def test_ownership_cache_is_bounded():
+    cache = OwnershipCache(60, max_entries=2)
+    for key in ("a", "b", "c"):
+        cache.remember((key, key, key))
+    assert not cache.confirmed(("a", "a", "a")) and cache.confirmed(("c", "c", "c"))
+
+
+@pytest.mark.parametrize("owner", ["john-doe@example.com", None, "JOHN.DOE@EXAMPLE.COM", "john.doe@example.co"])
+def test_profile_owned_by_someone_else_gets_no_url(gateway, sagemaker, owner):
+    _, stubber = sagemaker
+    expect_profile(stubber, name="john-doe", owner=owner)
+    with pytest.raises(ProfileNotOwned):
+        Launcher(gateway, POLICY).launch("john.doe@example.com", TARGET)
+
+
+def test_refusal_is_not_cached(gateway, sagemaker):
+    _, stubber = sagemaker
+    launcher = Launcher(gateway, POLICY)
+    for _ in range(2):
+        expect_profile(stubber, name="john-doe", owner="john-doe@example.com")
+        with pytest.raises(ProfileNotOwned):
+            launcher.launch("john.doe@example.com", TARGET)
+
+
+def test_profile_not_in_service(gateway, sagemaker):
+    _, stubber = sagemaker
+    expect_profile(stubber, status="Pending")
+    with pytest.raises(ProfileNotReady) as raised:
+        Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
+    assert raised.value.page_context["status"] == "Pending"
+
+
+def _not_found(stubber, operation):
+    stubber.add_client_error(operation, "ResourceNotFound", "not found", 400)
+
+
+def test_missing_profile_in_an_iam_domain(gateway, sagemaker):
+    _, stubber = sagemaker
+    _not_found(stubber, "describe_user_profile")
+    stubber.add_response("describe_domain", {"AuthMode": "IAM", "Status": "InService"}, {"DomainId": DOMAIN})
+    with pytest.raises(ProfileNotFound):
+        Launcher(gateway, POLICY).launch("carol@example.com", TARGET)
+
+
+def test_missing_domain(gateway, sagemaker):
+    _, stubber = sagemaker
+    _not_found(stubber, "describe_user_profile")
+    _not_found(stubber, "describe_domain")
+    with pytest.raises(DomainUnusable):
+        Launcher(gateway, POLICY).launch("carol@example.com", TARGET)
+
+
+def test_domain_not_in_iam_mode_refused_at_presign(gateway, sagemaker):
+    _, stubber = sagemaker
+    expect_profile(stubber)
+    stubber.add_client_error("create_presigned_domain_url", "ValidationException", "not IAM", 400)
+    stubber.add_response("describe_domain", {"AuthMode": "SSO", "Status": "InService"}, {"DomainId": DOMAIN})
+    with pytest.raises(DomainUnusable):
+        Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
+
+
+def test_profile_deleted_after_the_cached_check(gateway, sagemaker):
+    _, stubber = sagemaker
+    launcher = Launcher(gateway, POLICY)
+    expect_profile(stubber)
+    expect_presign(stubber)
+    launcher.launch("alice@example.com", TARGET)
+    _not_found(stubber, "create_presigned_domain_url")
+    with pytest.raises(ProfileNotFound):
+        launcher.launch("alice@example.com", TARGET)
+    # The cache was dropped: the next launch checks ownership again.
+    expect_profile(stubber)
+    expect_presign(stubber)
+    launcher.launch("alice@example.com", TARGET)
+
+
+@pytest.mark.parametrize("code, status, error", [
+    ("ThrottlingException", 400, AwsUnavailable),
+    ("InternalFailure", 500, AwsUnavailable),
+    ("AccessDeniedException", 400, AwsRefused),
+    ("SomethingNew", 400, AwsRefused),
+])
+def test_aws_errors_are_translated(gateway, sagemaker, code, status, error):
+    _, stubber = sagemaker
+    stubber.add_client_error("describe_user_profile", code, "nope", status)
+    with pytest.raises(error):
+        Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
+
+
+def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemaker):
+    # Given a launch role (IAM-enforced ownership) and a client for its assumed credentials
+    role = "arn:aws:iam::123456789012:role/portal-launch"
+    assumed = session.client("sagemaker")
+    made_with = []
+
+    def session_factory(**credentials):
+        made_with.append(credentials)
+        return type("AssumedSession", (), {"client": lambda self, service, **kw: assumed})()
+
+    gateway = AwsGateway(session, session_factory=session_factory)
+    gateway._clients[("sagemaker", None)] = sagemaker[0]
+    sts = session.client("sts")
+    gateway._clients[("sts", None)] = sts
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    launcher = Launcher(gateway, LaunchPolicy(**{**POLICY.__dict__, "launch_role_arn": role}))
+    with Stubber(sts) as sts_stub, Stubber(assumed) as assumed_stub:
+        sts_stub.add_response("assume_role", {"Credentials": {
+            "AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40, "SessionToken": "t" * 20,
+            "Expiration": expires}}, {"RoleArn": role, "RoleSessionName": "alice", "DurationSeconds": 3600,
+                                      "Tags": [{"Key": "studiouserid", "Value": "alice@example.com"}]})
+        expect_profile(sagemaker[1])
+        expect_presign(assumed_stub)
+        # When alice launches twice
+        launcher.launch("alice@example.com", TARGET)
+        expect_presign(assumed_stub)
+        launcher.launch("alice@example.com", TARGET)
+        # Then one AssumeRole served both (credentials cached), and the presign used the assumed role
+        sts_stub.assert_no_pending_responses()
+        assumed_stub.assert_no_pending_responses()
+    assert made_with[0]["aws_session_token"] == "t" * 20
