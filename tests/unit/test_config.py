@@ -1,5 +1,4 @@
 import pytest
-
 from portal.config import ConfigError, load_settings
 
 BASE = {

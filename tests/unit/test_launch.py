@@ -3,10 +3,8 @@ import datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-
 from portal.aws import AwsGateway
-from portal.errors import (AwsRefused, AwsUnavailable, DomainUnusable, ProfileNotFound, ProfileNotOwned,
-                           ProfileNotReady)
+from portal.errors import AwsRefused, AwsUnavailable, DomainUnusable, ProfileNotFound, ProfileNotOwned, ProfileNotReady
 from portal.launch import Launcher, LaunchPolicy, OwnershipCache, Target
 
 DOMAIN = "d-demo0portal01"
@@ -39,7 +37,7 @@ def expect_profile(stubber, name="alice", status="InService", owner="alice@examp
     stubber.add_response("describe_user_profile", {"UserProfileArn": ARN.replace("alice", name), "Status": status},
                          {"DomainId": DOMAIN, "UserProfileName": name})
     tags = [{"Key": "studiouserid", "Value": owner}] if owner is not None else []
-    stubber.add_response("list_tags", {"Tags": tags + [{"Key": "team", "Value": "ml"}]},
+    stubber.add_response("list_tags", {"Tags": [*tags, {"Key": "team", "Value": "ml"}]},
                          {"ResourceArn": ARN.replace("alice", name), "MaxResults": 100})
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from portal.sealing import MAX_SEALED_LENGTH, Sealer
 
 OLD, NEW = "o" * 40, "n" * 40
