@@ -1,0 +1,154 @@
+"""``python -m local.dev`` (``make dev``): the portal on http://127.0.0.1:8000 with a local IdP and a
+simulated SageMaker, until Ctrl-C.
+
+Ports: ``--port``/``PORTAL_LOCAL_PORT`` (8000), ``--idp-port``/``PORTAL_LOCAL_IDP_PORT`` (9400),
+``--sim-port``/``PORTAL_LOCAL_SIM_PORT`` (8001); ``--stage-prefix``/``PORTAL_LOCAL_STAGE_PREFIX`` serves
+under e.g. /prod like an execute-api URL.
+
+Real account: ``PORTAL_LOCAL_SAGEMAKER=off`` starts no simulator and uses your own AWS credentials, region
+and ``PORTAL_DOMAIN_ID``. ``PORTAL_OIDC_ISSUER`` (with ``PORTAL_OIDC_CLIENT_ID`` and
+``PORTAL_OIDC_CLIENT_SECRET``) replaces the local IdP. Any ``PORTAL_*`` variable set in the environment wins
+over the demo defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from local.seed import DEMO_DOMAIN_ID, DEMO_USERS, SSO_DOMAIN_ID
+
+if TYPE_CHECKING:
+    from local.stack import RunningStack
+
+DEFAULT_PORT, DEFAULT_IDP_PORT, DEFAULT_SIM_PORT = 8000, 9400, 8001
+_OFF = {"off", "0", "false", "no", "aws", "real"}
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port")
+    return port
+
+
+def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.dev",
+        description="Run the portal locally with a local OIDC provider and a simulated SageMaker.",
+    )
+    parser.add_argument("--port", type=_port, default=_port(environ.get("PORTAL_LOCAL_PORT", str(DEFAULT_PORT))))
+    parser.add_argument(
+        "--idp-port", type=_port, default=_port(environ.get("PORTAL_LOCAL_IDP_PORT", str(DEFAULT_IDP_PORT)))
+    )
+    parser.add_argument(
+        "--sim-port", type=_port, default=_port(environ.get("PORTAL_LOCAL_SIM_PORT", str(DEFAULT_SIM_PORT)))
+    )
+    parser.add_argument(
+        "--stage-prefix",
+        default=environ.get("PORTAL_LOCAL_STAGE_PREFIX", ""),
+        help='serve under a stage path such as "/prod", like an execute-api URL',
+    )
+    parser.add_argument("--quiet", action="store_true", help="don't log one line per request")
+    return parser.parse_args(argv)
+
+
+def user_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    """PORTAL_* variables from the environment (not the runner's own PORTAL_LOCAL_*): they win."""
+    return {k: v for k, v in environ.items() if k.startswith("PORTAL_") and not k.startswith("PORTAL_LOCAL_")}
+
+
+def banner(stack: RunningStack, *, local_sagemaker: bool, local_idp: bool, domain_id: str | None) -> str:
+    portal_url = stack.portal_url
+    lines = [
+        "",
+        "SageMaker Studio portal, running locally",
+        "",
+        f"  Open       {portal_url}/",
+    ]
+    if local_idp:
+        lines.append(f"  Sign-in    {stack.idp_url}  (oidc-provider-mock: pick a user, no password)")
+    else:
+        lines.append(f"  Sign-in    {stack.idp_url}  (your IdP: register {portal_url}/callback)")
+    if local_sagemaker:
+        lines.append(f"  SageMaker  {stack.sim_url}  (simulated, us-east-1; domain {domain_id})")
+    else:
+        lines.append(f"  SageMaker  your AWS account; domain {domain_id}")
+    if local_idp and local_sagemaker:
+        lines += ["", "  Demo users (click one on the sign-in page):"]
+        lines += [f"    {user.email:<26} {user.shows}" for user in DEMO_USERS]
+        lines += [
+            "",
+            f"  PORTAL_DOMAIN_ID={SSO_DOMAIN_ID} shows the error for a domain not in IAM mode.",
+            f"  Simulator hooks: {stack.sim_url}/_sim/state, /_sim/calls, /_sim/minted.",
+        ]
+    lines += ["", "  Ctrl-C to stop.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    args = parse_args(argv, environ)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+    local_sagemaker = environ.get("PORTAL_LOCAL_SAGEMAKER", "on").strip().lower() not in _OFF
+    local_idp = not environ.get("PORTAL_OIDC_ISSUER")
+    overrides = user_overrides(environ)
+    if not local_sagemaker and not environ.get("PORTAL_DOMAIN_ID"):
+        print(
+            "PORTAL_LOCAL_SAGEMAKER=off uses your AWS account: set PORTAL_DOMAIN_ID to its Studio domain id "
+            "(and AWS credentials and region as for the AWS CLI).",
+            file=sys.stderr,
+        )
+        return 2
+    if not local_idp and not (environ.get("PORTAL_OIDC_CLIENT_SECRET") or environ.get("PORTAL_OIDC_CLIENT_SECRET_ARN")):
+        print(
+            "PORTAL_OIDC_ISSUER is set: set PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET for that IdP too.",
+            file=sys.stderr,
+        )
+        return 2
+
+    from local.stack import running_stack
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: it may arrive ignored from a parent shell
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        with running_stack(
+            portal_port=args.port,
+            idp_port=args.idp_port,
+            sim_port=args.sim_port,
+            env_overrides=overrides,
+            stage_prefix=args.stage_prefix,
+            local_sagemaker=local_sagemaker,
+            local_idp=local_idp,
+            quiet=args.quiet,
+        ) as stack:
+            domain_id = os.environ.get("PORTAL_DOMAIN_ID") or DEMO_DOMAIN_ID
+            print(banner(stack, local_sagemaker=local_sagemaker, local_idp=local_idp, domain_id=domain_id), flush=True)
+            try:
+                stack.adapter.load()
+            except Exception:
+                logging.getLogger("local.dev").exception(
+                    "the portal handler failed to import: every request will get a 502 until it is fixed"
+                )
+            while not stop.wait(0.5):
+                pass
+    except OSError as error:
+        print(
+            f"{error}. Another `make dev` may be running; choose other ports with --port/--idp-port/--sim-port.",
+            file=sys.stderr,
+        )
+        return 1
+    print("Stopped.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
