@@ -127,7 +127,7 @@ class Launcher:
         if tagged_owner is None or not hmac.compare_digest(tagged_owner.encode(), owner_value(identity).encode()):
             raise ProfileNotOwned(profile, profile=profile)
         if described.status != "InService":
-            raise ProfileNotReady(described.status, profile=profile, status=described.status)
+            raise ProfileNotReady(described.status, profile=profile, profile_status=described.status)
 
     def _presign_client(self, target: Target, owner: str, profile: str):
         role = target.role_arn or self._policy.launch_role_arn

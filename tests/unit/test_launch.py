@@ -104,7 +104,7 @@ def test_profile_not_in_service(gateway, sagemaker):
     expect_profile(stubber, status="Pending")
     with pytest.raises(ProfileNotReady) as raised:
         Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
-    assert raised.value.page_context["status"] == "Pending"
+    assert raised.value.page_context["profile_status"] == "Pending"
 
 
 def _not_found(stubber, operation):

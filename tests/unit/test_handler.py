@@ -1,0 +1,289 @@
+"""The handler driven with REST API events, against a scripted IdP and a stubbed SageMaker."""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from portal import runtime
+from portal.aws import AwsGateway
+from portal.config import load_settings
+from portal.handler import handler
+from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
+from tests.support.events import API_HOST, FakeContext, event_for_url, header, rest_event, set_cookies
+from tests.support.tokens import FakeHttp, ScriptedIdentityProvider
+
+DOMAIN = "d-demo0portal01"
+BASE = f"https://{API_HOST}/prod"
+PRESIGNED = "https://d-demo0portal01.studio.us-east-1.sagemaker.aws/auth?token=BEARER-SECRET"
+ENV = {
+    "PORTAL_OIDC_ISSUER": "https://idp.example.test",
+    "PORTAL_OIDC_CLIENT_ID": "portal-client",
+    "PORTAL_OIDC_CLIENT_SECRET": "client-secret-value",
+    "PORTAL_SESSION_KEY": "s" * 48,
+    "PORTAL_DOMAIN_ID": DOMAIN,
+}
+
+
+class Portal:
+    """One warm container: the handler, its IdP and its stubbed SageMaker."""
+
+    def __init__(self, env=None):
+        settings = load_settings(ENV | (env or {}))
+        self.idp = ScriptedIdentityProvider(issuer=settings.oidc_issuer)
+        self.http = FakeHttp(self.idp)
+        session = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
+        self.sagemaker = session.client("sagemaker")
+        self.stubber = Stubber(self.sagemaker)
+        self.stubber.activate()
+        gateway = AwsGateway(session)
+        gateway._clients[("sagemaker", None)] = self.sagemaker
+        built = runtime.build(settings, gateway)
+        built.oidc._http = self.http
+        runtime._current = built
+        self.cookies: dict[str, str] = {}
+
+    def get(self, url_or_path, **kwargs):
+        event = event_for_url(url_or_path.removeprefix(BASE), cookies=self.cookies, **kwargs)
+        response = handler(event, FakeContext())
+        for name, morsel in set_cookies(response).items():
+            if morsel["max-age"] == "0":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = morsel.value
+        return response
+
+    def expect_launch(self, profile="alice", owner="alice@example.com", status="InService", url=PRESIGNED):
+        arn = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/{profile}"
+        self.stubber.add_response("describe_user_profile", {"UserProfileArn": arn, "Status": status})
+        self.stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": owner}]})
+        if status == "InService":
+            self.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": url})
+
+    def sign_in(self, **claims):
+        start = self.get("/")
+        assert start["statusCode"] == 302
+        authorize = urlsplit(header(start, "Location"))
+        query = parse_qs(authorize.query)
+        self.idp.next_id_token = self.idp.sign(self.idp.claims(nonce=query["nonce"][0], **claims))
+        return self.get(f"/callback?code=the-code&state={query['state'][0]}")
+
+
+@pytest.fixture
+def portal():
+    yield Portal()
+    runtime.reset()
+
+
+def test_signed_out_visit_starts_oidc_with_a_sealed_transaction_cookie(portal):
+    response = portal.get("/")
+    assert response["statusCode"] == 302
+    location = header(response, "Location")
+    assert location.startswith("https://idp.example.test/authorize?")
+    assert parse_qs(urlsplit(location).query)["redirect_uri"] == [f"{BASE}/callback"]
+    cookie = set_cookies(response)[TRANSACTION_COOKIE]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert 0 < int(cookie["max-age"]) <= 600
+    assert "state" not in cookie.value and len(cookie.value) > 40
+
+
+def test_sign_in_then_launch_then_second_click_skips_the_idp(portal):
+    # Given a signed-in user
+    callback = portal.sign_in()
+    assert callback["statusCode"] == 302 and header(callback, "Location") == f"{BASE}/"
+    session_cookie = set_cookies(callback)[SESSION_COOKIE]
+    assert session_cookie["httponly"] and session_cookie["secure"] and session_cookie["samesite"] == "Lax"
+    assert int(session_cookie["max-age"]) == 28800
+    assert TRANSACTION_COOKIE not in portal.cookies
+    # When they click the bookmark
+    portal.expect_launch()
+    launch = portal.get("/")
+    # Then they land in Studio, with a response nobody may cache or leak through a referrer
+    assert launch["statusCode"] == 302 and header(launch, "Location") == PRESIGNED
+    assert header(launch, "Cache-Control") == "no-store" and header(launch, "Referrer-Policy") == "no-referrer"
+    assert PRESIGNED not in (launch.get("body") or "")
+    # And the second click goes straight to Studio: no IdP request, one AWS call
+    idp_requests = len(portal.http.requests)
+    portal.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": PRESIGNED + "2"})
+    assert header(portal.get("/"), "Location") == PRESIGNED + "2"
+    assert len(portal.http.requests) == idp_requests
+    portal.stubber.assert_no_pending_responses()
+
+
+def test_deep_link_path_survives_sign_in(portal):
+    start = portal.get("/?x=1&y=two")
+    query = parse_qs(urlsplit(header(start, "Location")).query)
+    portal.idp.next_id_token = portal.idp.sign(portal.idp.claims(nonce=query["nonce"][0]))
+    callback = portal.get(f"/callback?code=c&state={query['state'][0]}")
+    assert header(callback, "Location") == f"{BASE}/?x=1&y=two"
+
+
+@pytest.mark.parametrize("cookie", ["garbage", "", "A" * 5000])
+def test_tampered_session_cookie_means_signed_out(portal, cookie):
+    portal.cookies[SESSION_COOKIE] = cookie
+    response = portal.get("/")
+    assert response["statusCode"] == 302 and header(response, "Location").startswith("https://idp.example.test/")
+
+
+def test_session_cookie_from_another_issuer_means_signed_out(portal):
+    portal.sign_in()
+    other = Portal(env={"PORTAL_OIDC_ISSUER": "https://other-idp.example.test"})
+    other.cookies = dict(portal.cookies)
+    response = other.get("/")
+    assert header(response, "Location").startswith("https://other-idp.example.test/")
+
+
+def test_callback_with_another_browsers_state_is_refused(portal):
+    portal.get("/")
+    response = portal.get("/callback?code=c&state=attackers-state")
+    assert response["statusCode"] == 401 and "belong to the sign-in you started" in response["body"]
+    assert SESSION_COOKIE not in portal.cookies
+
+
+def test_callback_without_transaction_cookie_is_refused(portal):
+    response = portal.get("/callback?code=c&state=s")
+    assert response["statusCode"] == 401 and "another browser or has expired" in response["body"]
+
+
+@pytest.mark.parametrize("query, status", [
+    ("error=access_denied&state=s", 403),
+    ("error=server_error", 401),
+    ("code=c", 401),
+    ("state=s", 401),
+    ("code=" + "c" * 3000 + "&state=s", 400),
+    ("code=a%20b&state=s", 401),
+])
+def test_malformed_callbacks_get_a_clear_page(portal, query, status):
+    portal.get("/")
+    response = portal.get(f"/callback?{query}")
+    assert response["statusCode"] == status
+    assert "text/html" in header(response, "Content-Type") and "Traceback" not in response["body"]
+
+
+def test_cancelled_sign_in_says_so(portal):
+    portal.get("/")
+    response = portal.get("/callback?error=access_denied")
+    assert "Sign-in was cancelled" in response["body"]
+
+
+def test_token_with_wrong_nonce_is_refused(portal):
+    start = portal.get("/")
+    state = parse_qs(urlsplit(header(start, "Location")).query)["state"][0]
+    portal.idp.next_id_token = portal.idp.sign(portal.idp.claims(nonce="not-the-one"))
+    response = portal.get(f"/callback?code=c&state={state}")
+    assert response["statusCode"] == 401 and SESSION_COOKIE not in portal.cookies
+
+
+def test_unverified_email_cannot_sign_in(portal):
+    response = portal.sign_in(email_verified=False)
+    assert response["statusCode"] == 403 and SESSION_COOKIE not in portal.cookies
+
+
+@pytest.mark.parametrize("owner, status, text", [
+    ("john-doe@example.com", 403, "isn't registered to you"),
+])
+def test_look_alike_identity_gets_403_and_no_url(portal, owner, status, text):
+    portal.sign_in(email="john.doe@example.com")
+    portal.expect_launch(profile="john-doe", owner=owner)
+    response = portal.get("/")
+    assert response["statusCode"] == status and text in response["body"]
+    assert "Location" not in response.get("multiValueHeaders", {})
+    assert "john-doe" in response["body"] and "john.doe@example.com" in response["body"]
+
+
+def test_profile_not_ready_page(portal):
+    portal.sign_in()
+    portal.expect_launch(status="Pending")
+    response = portal.get("/")
+    assert response["statusCode"] == 409 and "Pending" in response["body"]
+
+
+def test_missing_profile_page(portal):
+    portal.sign_in(email="carol@example.com")
+    portal.stubber.add_client_error("describe_user_profile", "ResourceNotFound", "nope", 400)
+    portal.stubber.add_response("describe_domain", {"AuthMode": "IAM"})
+    response = portal.get("/")
+    assert response["statusCode"] == 404 and "don't have a SageMaker Studio profile" in response["body"]
+    assert "<code>carol</code>" in response["body"]
+
+
+def test_aws_outage_page_names_the_request_for_the_helpdesk(portal):
+    portal.sign_in()
+    portal.stubber.add_client_error("describe_user_profile", "ThrottlingException", "slow down", 400)
+    event_response = portal.get("/")
+    assert event_response["statusCode"] == 503
+    assert 'id="request-id"' in event_response["body"]
+
+
+def test_identity_that_slugs_to_nothing_gets_a_clear_page(portal):
+    portal.sign_in(email="...@example.com")
+    response = portal.get("/")
+    assert response["statusCode"] == 403 and "can't be matched" in response["body"]
+
+
+def test_logout_clears_the_session_and_goes_to_the_idp(portal):
+    portal.sign_in()
+    response = portal.get("/logout")
+    assert response["statusCode"] == 302
+    assert header(response, "Location").startswith("https://idp.example.test/logout?")
+    assert set_cookies(response)[SESSION_COOKIE]["max-age"] == "0"
+    assert SESSION_COOKIE not in portal.cookies
+
+
+def test_health_needs_no_sign_in_and_tells_nothing(portal):
+    response = portal.get("/health")
+    assert response["statusCode"] == 200 and json.loads(response["body"]) == {"status": "ok"}
+    assert not portal.http.requests
+
+
+def test_unknown_routes_and_methods_get_404_pages(portal):
+    assert portal.get("/admin")["statusCode"] == 404
+    response = handler(rest_event("/", method="POST"), FakeContext())
+    assert response["statusCode"] in (404, 405)
+
+
+def test_every_html_page_carries_security_headers(portal):
+    response = portal.get("/nothing-here")
+    csp = header(response, "Content-Security-Policy")
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    assert header(response, "X-Content-Type-Options") == "nosniff"
+    assert header(response, "Cache-Control") == "no-store"
+    assert header(response, "Strict-Transport-Security").startswith("max-age=")
+
+
+def test_base_url_follows_custom_domains_and_configuration(portal):
+    # A custom domain maps the API at its root: no stage in the path.
+    event = rest_event("/", stage="prod", host="studio.example.com")
+    event["requestContext"]["path"] = "/"
+    response = handler(event, FakeContext())
+    assert parse_qs(urlsplit(header(response, "Location")).query)["redirect_uri"] == ["https://studio.example.com/callback"]
+    configured = Portal(env={"PORTAL_BASE_URL": "https://portal.corp.example"})
+    response = configured.get("/")
+    assert parse_qs(urlsplit(header(response, "Location")).query)["redirect_uri"] == ["https://portal.corp.example/callback"]
+
+
+def test_plain_http_is_only_believed_on_loopback(portal):
+    response = handler(rest_event("/", headers={"X-Forwarded-Proto": "http"}), FakeContext())
+    assert "redirect_uri=https%3A%2F%2F" in header(response, "Location")
+
+
+def test_malformed_host_is_a_bad_request(portal):
+    event = rest_event("/")
+    event["requestContext"]["domainName"] = "evil.example/\r\nX: y"
+    response = handler(event, FakeContext())
+    assert response["statusCode"] == 400
+
+
+@pytest.mark.parametrize("event", [{}, {"path": 1}, "not a dict", {"path": "/", "httpMethod": None}])
+def test_events_that_are_not_api_gateway_events_get_400(event):
+    assert handler(event, FakeContext())["statusCode"] == 400
+
+
+def test_misconfiguration_is_a_clear_503_naming_nothing_secret(monkeypatch):
+    runtime.reset()
+    monkeypatch.setenv("PORTAL_OIDC_ISSUER", "http://idp.example.com")
+    response = handler(rest_event("/"), FakeContext())
+    assert response["statusCode"] == 503 and "not configured correctly" in response["body"]
+    runtime.reset()
