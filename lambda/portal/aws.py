@@ -56,6 +56,16 @@ class AwsConflict(Exception):
 class UserProfile:
     arn: str
     status: str
+    created: float = 0.0  # epoch seconds
+
+
+@dataclass(frozen=True)
+class Space:
+    name: str
+    owner: str | None  # owning profile for private spaces
+    shared: bool
+    app_type: str | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,57 @@ class AwsGateway:
             answer = client.describe_user_profile(DomainId=domain_id, UserProfileName=profile)
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "DescribeUserProfile") from None
-        return UserProfile(arn=answer["UserProfileArn"], status=answer.get("Status", ""))
+        created = answer.get("CreationTime")
+        return UserProfile(arn=answer["UserProfileArn"], status=answer.get("Status", ""),
+                           created=created.timestamp() if hasattr(created, "timestamp") else 0.0)
+
+    def list_spaces(self, client: Any, domain_id: str) -> list[Space]:
+        spaces: list[Space] = []
+        request: dict[str, Any] = {"DomainIdEquals": domain_id, "MaxResults": 100}
+        try:
+            while True:
+                answer = client.list_spaces(**request)
+                for summary in answer.get("Spaces", []):
+                    ownership = summary.get("OwnershipSettingsSummary") or {}
+                    sharing = summary.get("SpaceSharingSettingsSummary") or {}
+                    settings = summary.get("SpaceSettingsSummary") or {}
+                    spaces.append(Space(name=summary["SpaceName"], owner=ownership.get("OwnerUserProfileName"),
+                                        shared=sharing.get("SharingType") == "Shared",
+                                        app_type=settings.get("AppType"), status=summary.get("Status", "")))
+                if not answer.get("NextToken") or len(spaces) >= 1000:
+                    return spaces
+                request["NextToken"] = answer["NextToken"]
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "ListSpaces") from None
+
+    def create_user_profile(self, client: Any, *, domain_id: str, profile: str, tags: dict[str, str],
+                            user_settings: dict[str, Any]) -> None:
+        try:
+            client.create_user_profile(DomainId=domain_id, UserProfileName=profile,
+                                       Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+                                       UserSettings=user_settings)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "CreateUserProfile") from None
+
+    def add_tags(self, client: Any, resource_arn: str, tags: dict[str, str]) -> None:
+        try:
+            client.add_tags(ResourceArn=resource_arn,
+                            Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "AddTags") from None
+
+    def list_user_profiles(self, client: Any, domain_id: str) -> list[str]:
+        names: list[str] = []
+        request: dict[str, Any] = {"DomainIdEquals": domain_id, "MaxResults": 100}
+        try:
+            while True:
+                answer = client.list_user_profiles(**request)
+                names += [item["UserProfileName"] for item in answer.get("UserProfiles", [])]
+                if not answer.get("NextToken"):
+                    return names
+                request["NextToken"] = answer["NextToken"]
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "ListUserProfiles") from None
 
     def list_tags(self, client: Any, resource_arn: str) -> dict[str, str]:
         tags: dict[str, str] = {}

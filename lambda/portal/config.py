@@ -35,7 +35,6 @@ class Settings:
     oidc_client_secret_arn: str | None
     session_keys: tuple[str, ...] = field(repr=False)
     session_key_arn: str | None = None
-    domain_id: str = ""
     base_url: str | None = None
     identity_claim: str = "email"
     owner_tag: str = "studiouserid"
@@ -44,6 +43,8 @@ class Settings:
     session_ttl_seconds: int = 8 * 3600
     launch_role_arn: str | None = None
     ownership_cache_seconds: int = 60
+    groups_claim: str = "cognito:groups"
+    targets: tuple = ()  # of portal.targets.Target; at least one after load_settings
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -121,9 +122,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     session_keys = parse_session_keys(session_key_raw, "PORTAL_SESSION_KEY") if session_key_raw else ()
 
     domain_id = _optional(env, "PORTAL_DOMAIN_ID") or ""
-    if not domain_id:
-        raise ConfigError("PORTAL_DOMAIN_ID is required (the SageMaker Studio domain id, d-...)")
-    if not DOMAIN_ID_PATTERN.match(domain_id):
+    targets_json = _optional(env, "PORTAL_TARGETS")
+    if targets_json and domain_id:
+        raise ConfigError("set only one of PORTAL_DOMAIN_ID (one domain) and PORTAL_TARGETS (several)")
+    if not domain_id and not targets_json:
+        raise ConfigError("PORTAL_DOMAIN_ID is required (the SageMaker Studio domain id, d-...), "
+                          "or PORTAL_TARGETS for several domains")
+    if domain_id and not DOMAIN_ID_PATTERN.match(domain_id):
         raise ConfigError(
             f"PORTAL_DOMAIN_ID must look like d-xxxxxxxxxxxx (pattern d-(-*[a-z0-9]){{1,61}}), got {domain_id!r}")
 
@@ -142,6 +147,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not TAG_KEY_PATTERN.match(owner_tag) or owner_tag.lower().startswith("aws:"):
         raise ConfigError(f"PORTAL_OWNER_TAG must be a valid tag key (not aws:...), got {owner_tag!r}")
 
+    groups_claim = _optional(env, "PORTAL_GROUPS_CLAIM") or "cognito:groups"
+    if not CLAIM_NAME_PATTERN.match(groups_claim):
+        raise ConfigError(f"PORTAL_GROUPS_CLAIM must be a claim name, got {groups_claim!r}")
+
+    from portal.targets import Target, parse_targets
+
+    if targets_json:
+        targets = parse_targets(targets_json, identity_claim)
+    else:
+        targets = (Target(id="studio", label="SageMaker Studio", domain_id=domain_id,
+                          profile=f"{{{identity_claim}}}"),)
+
     launch_role_arn = _optional(env, "PORTAL_LAUNCH_ROLE_ARN")
     if launch_role_arn and not ROLE_ARN_PATTERN.match(launch_role_arn):
         raise ConfigError(f"PORTAL_LAUNCH_ROLE_ARN must be an IAM role ARN, got {launch_role_arn!r}")
@@ -153,7 +170,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oidc_client_secret_arn=client_secret_arn,
         session_keys=session_keys,
         session_key_arn=session_key_arn,
-        domain_id=domain_id,
         base_url=base_url,
         identity_claim=identity_claim,
         owner_tag=owner_tag,
@@ -161,4 +177,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         studio_session_seconds=_int(env, "PORTAL_STUDIO_SESSION_SECONDS", 43200, 1800, 43200),
         session_ttl_seconds=_int(env, "PORTAL_SESSION_TTL_SECONDS", 8 * 3600, 300, 7 * 24 * 3600),
         launch_role_arn=launch_role_arn,
+        groups_claim=groups_claim,
+        targets=targets,
     )

@@ -95,3 +95,37 @@ class PortalMisconfigured(PortalError):
     page = "error_unavailable.html"
     reason = "misconfigured"
     default_message = "The portal is not configured correctly; IT has been alerted."
+
+
+class ProfilePreparing(PortalError):
+    """Not a failure: the profile is being created; the page checks back until it is in service."""
+
+    status = HTTPStatus.ACCEPTED
+    page = "preparing.html"
+    reason = "profile_preparing"
+
+
+class TargetNotFound(PortalError):
+    status = HTTPStatus.NOT_FOUND
+    page = "error_bad_request.html"
+    reason = "target_not_found"
+    default_message = "The link names a Studio that this portal does not know."
+
+
+class TargetNotAllowed(PortalError):
+    status = HTTPStatus.FORBIDDEN
+    page = "error_not_allowed.html"
+    reason = "target_not_allowed"
+
+
+class SpaceNotFound(PortalError):
+    status = HTTPStatus.NOT_FOUND
+    page = "error_bad_request.html"
+    reason = "space_not_found"
+    default_message = "The link names a Studio space that does not exist."
+
+
+class SpaceNotAllowed(PortalError):
+    status = HTTPStatus.FORBIDDEN
+    page = "error_not_allowed.html"
+    reason = "space_not_allowed"

@@ -19,17 +19,21 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from portal import runtime
 from portal.config import is_loopback_host
-from portal.errors import BadRequest, PortalError, SignInCancelled, SignInFailed
-from portal.identity import identity_from_claims, profile_slug
+from portal.errors import BadRequest, PortalError, ProfilePreparing, SignInCancelled, SignInFailed
+from portal.identity import identity_from_claims, owner_value
+from portal.launch import Person
+from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
 from portal.observability import logger, metrics, tracer
 from portal.pages import Pages
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE, TRANSACTION_TTL_SECONDS
+from portal.targets import Target, allowed_targets, choose_target, parse_groups
 
 app = APIGatewayRestResolver()
 
 HTML = "text/html; charset=utf-8"
 MAX_PARAM_LENGTH = 2048
 MAX_RETURN_PATH_LENGTH = 1024
+PREPARING_REFRESH_SECONDS = 3
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _OAUTH_PARAM = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
@@ -139,23 +143,90 @@ def health() -> Response:
                     headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
-@app.get("/")
-def launch() -> Response:
+def _signed_in_person() -> Person | None:
     portal = runtime.get()
     session = portal.session_sealer.open(_cookies().get(SESSION_COOKIE))
-    if session is None or session.get("iss") != portal.settings.oidc_issuer:
+    if session is None or session.get("iss") != portal.settings.oidc_issuer or not isinstance(session.get("sub"), str):
+        return None
+    claims = session.get("claims") if isinstance(session.get("claims"), dict) else {}
+    groups = session.get("groups") if isinstance(session.get("groups"), list) else []
+    return Person(identity=session["sub"], owner=owner_value(session["sub"]), claims=claims,
+                  groups=tuple(str(group) for group in groups))
+
+
+def _launch_request() -> LaunchRequest:
+    return parse_launch_request(app.current_event.multi_value_query_string_parameters)
+
+
+@app.get("/")
+def launch() -> Response:
+    request = _launch_request()
+    person = _signed_in_person()
+    if person is None:
         return start_sign_in(_current_path_and_query())
-    identity = str(session.get("sub", ""))
-    target = portal.default_target
+    portal = runtime.get()
     try:
-        outcome = portal.launcher.launch(identity, target)
+        target = choose_target(portal.settings.targets, person, request)
+        if target is None:
+            return chooser(person)
+        outcome = portal.launcher.launch(person, target, request.space, request.landing_uri())
+    except ProfilePreparing as preparing:
+        _record_launch(person.identity, request.target, preparing.reason, preparing.page_context.get("profile"))
+        return preparing_page(preparing, request, target)
     except PortalError as error:
-        _record_launch(identity, target.domain_id, error.reason, error.page_context.get("profile"))
-        error.page_context.setdefault("identity", identity)
+        _record_launch(person.identity, request.target, error.reason, error.page_context.get("profile"))
+        error.page_context.setdefault("identity", person.identity)
         raise
-    _record_launch(identity, target.domain_id, "launched", outcome.profile)
+    _record_launch(person.identity, target.id, "launched", outcome.profile, space=request.space)
     # The presigned URL is a bearer credential: it goes in Location and nowhere else.
     return redirect(outcome.url)
+
+
+@app.get("/status")
+def status() -> Response:
+    """Polled by the "preparing" page until a newly created profile is in service."""
+    request = _launch_request()
+    person = _signed_in_person()
+    if person is None:
+        return start_sign_in(_current_path_and_query())
+    portal = runtime.get()
+    target = choose_target(portal.settings.targets, person, request)
+    if target is None:
+        return redirect(f"{base_url()}/")
+    try:
+        portal.launcher.check_profile(person, target, target.profile_name(person.claims))
+    except ProfilePreparing as preparing:
+        return preparing_page(preparing, request, target)
+    except PortalError as error:
+        error.page_context.setdefault("identity", person.identity)
+        raise
+    return redirect(deep_link(base_url(), LaunchRequest(target.id, request.space, request.app, request.path)))
+
+
+def preparing_page(preparing: ProfilePreparing, request: LaunchRequest, target: Target) -> Response:
+    pinned = LaunchRequest(target.id, request.space, request.app, request.path)
+    status_url = f"{base_url()}/status?{pinned.query()}"
+    return page(preparing.page, status=HTTPStatus.ACCEPTED, status_url=status_url,
+                refresh_seconds=PREPARING_REFRESH_SECONDS, **preparing.page_context)
+
+
+def chooser(person: Person) -> Response:
+    portal = runtime.get()
+    base = base_url()
+    entries = []
+    for target in allowed_targets(portal.settings.targets, person.groups):
+        entry: dict[str, Any] = {"id": target.id, "label": target.label, "spaces": [], "note": None,
+                                 "link": deep_link(base, LaunchRequest(target=target.id))}
+        try:
+            entry["profile"] = target.profile_name(person.claims)
+            for space in portal.launcher.spaces_for(target, entry["profile"], person):
+                app_type = space.app_type if space.app_type in APP_TYPES else None
+                entry["spaces"].append({"name": space.name, "shared": space.shared, "app_type": space.app_type,
+                                        "link": deep_link(base, LaunchRequest(target.id, space.name, app_type))})
+        except PortalError:
+            entry["note"] = "Spaces can't be listed right now; the link above still opens Studio."
+        entries.append(entry)
+    return page("chooser.html", identity=person.identity, entries=entries)
 
 
 def start_sign_in(return_to: str) -> Response:
@@ -192,7 +263,7 @@ def callback() -> Response:
     id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", str(transaction.get("verifier", "")))
     claims = portal.oidc.verify_id_token(id_token, str(transaction.get("nonce", "")))
     identity = identity_from_claims(claims, portal.settings.identity_claim)
-    session = portal.session_sealer.seal({"sub": identity, "iss": portal.settings.oidc_issuer},
+    session = portal.session_sealer.seal(session_payload(portal.settings, identity, claims),
                                          portal.settings.session_ttl_seconds)
     logger.info("signed in", extra={"identity": identity})
     metrics.add_metric(name="SignIns", unit=MetricUnit.Count, value=1)
@@ -201,6 +272,16 @@ def callback() -> Response:
         _cookie(SESSION_COOKIE, session, portal.settings.session_ttl_seconds),
         _expired(TRANSACTION_COOKIE),
     ])
+
+
+def session_payload(settings, identity: str, claims: dict[str, Any]) -> dict[str, Any]:
+    """Only what launches need: the identity, the claims profile templates use, the groups targets name."""
+    used_claims = {name for target in settings.targets for name in target.claims_used()}
+    named_groups = {group for target in settings.targets for group in target.groups}
+    groups = [group for group in parse_groups(claims.get(settings.groups_claim)) if group in named_groups]
+    return {"sub": identity, "iss": settings.oidc_issuer, "groups": sorted(set(groups)),
+            "claims": {name: claims[name] for name in sorted(used_claims)
+                       if isinstance(claims.get(name), str) and len(claims[name]) <= 256}}
 
 
 @app.get("/logout")
@@ -219,10 +300,7 @@ def portal_error(error: PortalError) -> Response:
     logger.warning("request refused", extra={"reason": error.reason, "detail": error.detail})
     with single_metric(name="Refusals", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="Reason", value=error.reason)
-    context = dict(error.page_context)
-    if "identity" in context and "profile" not in context:
-        context["profile"] = _profile_or_blank(str(context["identity"]))
-    return page(error.page, status=error.status, **context)
+    return page(error.page, status=error.status, **error.page_context)
 
 
 @app.exception_handler(Exception)
@@ -241,15 +319,8 @@ def not_found(_: Exception) -> Response:
     return page("not_found.html", status=HTTPStatus.NOT_FOUND)
 
 
-def _profile_or_blank(identity: str) -> str:
-    try:
-        return profile_slug(identity)
-    except PortalError:
-        return ""
-
-
-def _record_launch(identity: str, domain_id: str, outcome: str, profile: Any) -> None:
-    logger.info("launch", extra={"identity": identity, "profile": profile, "domain_id": domain_id,
+def _record_launch(identity: str, target: str | None, outcome: str, profile: Any, space: str | None = None) -> None:
+    logger.info("launch", extra={"identity": identity, "profile": profile, "target": target, "space": space,
                                  "outcome": outcome})
     metrics.add_metric(name="Launches" if outcome == "launched" else "LaunchFailures",
                        unit=MetricUnit.Count, value=1)

@@ -1,8 +1,8 @@
-"""Deciding whether a signed-in identity may open a Studio profile, and minting the URL when it may.
+"""Deciding whether a signed-in person may open a Studio profile (and space), and minting the URL when so.
 
-The ownership check (the profile's owner tag equals the identity) guards against two identities that
-slug to one profile name. Its positive result is cached briefly per container, so a warm launch costs
-exactly one AWS call: CreatePresignedDomainUrl.
+The ownership check (the profile's owner tag equals the identity) guards against two identities that map
+to one profile name. Its positive result is cached briefly per container, so a warm launch costs exactly
+one AWS call: CreatePresignedDomainUrl. Spaces are listed through a short per-container cache too.
 """
 
 from __future__ import annotations
@@ -11,22 +11,35 @@ import hmac
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from portal.aws import AwsGateway, AwsInvalid, AwsNotFound
-from portal.errors import AwsRefused, DomainUnusable, ProfileNotFound, ProfileNotOwned, ProfileNotReady
-from portal.identity import owner_value, profile_slug
+from portal.aws import AwsConflict, AwsGateway, AwsInvalid, AwsNotFound, Space
+from portal.errors import (
+    AwsRefused,
+    DomainUnusable,
+    ProfileNotFound,
+    ProfileNotOwned,
+    ProfileNotReady,
+    ProfilePreparing,
+    SpaceNotAllowed,
+    SpaceNotFound,
+)
+from portal.targets import Target
+
+# A profile still not in service this long after creation is reported as stuck rather than polled forever.
+PROVISIONING_PATIENCE_SECONDS = 15 * 60
+_SETTLING = {"Pending", "Updating"}
 
 
 @dataclass(frozen=True)
-class Target:
-    """One Studio domain the portal can open, and how to reach it."""
+class Person:
+    """The signed-in person as the session remembers them."""
 
-    id: str
-    label: str
-    domain_id: str
-    region: str | None = None
-    role_arn: str | None = None
+    identity: str
+    owner: str  # the value a profile's owner tag must carry
+    claims: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class LaunchPolicy:
     url_expires_seconds: int
     studio_session_seconds: int
     ownership_cache_seconds: int = 60
+    spaces_cache_seconds: int = 60
     launch_role_arn: str | None = None
 
 
@@ -45,104 +59,157 @@ class Launch:
     domain_id: str
 
 
-class OwnershipCache:
-    """Recently confirmed (domain, profile, owner) triples; bounded, expiring, per container."""
+class ExpiringCache:
+    """Bounded, expiring, thread-safe key/value cache for one container."""
 
-    def __init__(self, ttl_seconds: int, max_entries: int = 10_000, clock=time.monotonic):
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000, clock=time.monotonic):
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock
-        self._entries: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        self._entries: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def confirmed(self, key: tuple[str, str, str]) -> bool:
+    def get(self, key: Any) -> Any | None:
         with self._lock:
-            expires = self._entries.get(key)
-            if expires is None:
-                return False
-            if expires <= self._clock():
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= self._clock():
                 del self._entries[key]
-                return False
-            return True
+                return None
+            return entry[1]
 
-    def remember(self, key: tuple[str, str, str]) -> None:
+    def put(self, key: Any, value: Any) -> None:
         if self._ttl <= 0:
             return
         with self._lock:
-            self._entries[key] = self._clock() + self._ttl
+            self._entries[key] = (self._clock() + self._ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
-    def forget(self, key: tuple[str, str, str]) -> None:
+    def forget(self, key: Any) -> None:
         with self._lock:
             self._entries.pop(key, None)
 
 
 class Launcher:
-    def __init__(self, gateway: AwsGateway, policy: LaunchPolicy, cache: OwnershipCache | None = None):
+    def __init__(self, gateway: AwsGateway, policy: LaunchPolicy, clock=time.time):
         self._aws = gateway
         self._policy = policy
-        self._cache = cache or OwnershipCache(policy.ownership_cache_seconds)
+        self._clock = clock
+        self._owned = ExpiringCache(policy.ownership_cache_seconds)
+        self._spaces = ExpiringCache(policy.spaces_cache_seconds, max_entries=200)
 
-    def launch(self, identity: str, target: Target, space: str | None = None,
+    # -- launching ------------------------------------------------------------------------------------
+    def launch(self, person: Person, target: Target, space: str | None = None,
                landing_uri: str | None = None) -> Launch:
-        profile = profile_slug(identity)
-        owner = owner_value(identity)
-        key = (target.domain_id, profile, owner)
-        if not self._cache.confirmed(key):
-            self.check_ownership(identity, target, profile)
-            self._cache.remember(key)
+        profile = target.profile_name(person.claims)
+        key = (target.id, target.domain_id, profile, person.owner)
+        if not self._owned.get(key):
+            self.check_profile(person, target, profile)
+            self._owned.put(key, True)
+        if space:
+            self.check_space(target, profile, space)
         try:
             url = self._aws.create_presigned_url(
-                self._presign_client(target, owner, profile),
+                self._presign_client(target, person, profile),
                 domain_id=target.domain_id, profile=profile,
                 expires_seconds=self._policy.url_expires_seconds,
                 session_seconds=self._policy.studio_session_seconds,
                 space=space, landing_uri=landing_uri,
             )
         except AwsNotFound:
-            # Deleted since the cached check, or the space is gone: check again next time.
-            self._cache.forget(key)
-            raise ProfileNotFound(profile, profile=profile, space=space) from None
+            # Deleted since the cached checks: check again next time.
+            self._owned.forget(key)
+            self._spaces.forget(target.id)
+            raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
         except AwsInvalid:
-            self._cache.forget(key)
+            self._owned.forget(key)
             self._raise_if_domain_unusable(target)
             raise AwsRefused("CreatePresignedDomainUrl rejected the request") from None
         return Launch(url=url, profile=profile, domain_id=target.domain_id)
 
-    def check_ownership(self, identity: str, target: Target, profile: str | None = None) -> None:
-        profile = profile or profile_slug(identity)
-        client = self._aws.sagemaker(target.region, target.role_arn, session_name=profile)
+    def check_profile(self, person: Person, target: Target, profile: str) -> None:
+        """Raise unless the profile exists, is this person's, and is in service (creating it if allowed)."""
+        client = self._client(target, person, profile)
         try:
             described = self._aws.describe_user_profile(client, target.domain_id, profile)
         except AwsNotFound:
             self._raise_if_domain_unusable(target)
-            raise ProfileNotFound(profile, profile=profile) from None
+            if target.provision:
+                self._provision(client, person, target, profile)
+            raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
         except AwsInvalid:
             self._raise_if_domain_unusable(target)
             raise AwsRefused("DescribeUserProfile rejected the request") from None
         tags = self._aws.list_tags(client, described.arn)
         tagged_owner = tags.get(self._policy.owner_tag)
-        if tagged_owner is None or not hmac.compare_digest(tagged_owner.encode(), owner_value(identity).encode()):
-            raise ProfileNotOwned(profile, profile=profile)
-        if described.status != "InService":
-            raise ProfileNotReady(described.status, profile=profile, profile_status=described.status)
+        if tagged_owner is None or not hmac.compare_digest(tagged_owner.encode(), person.owner.encode()):
+            raise ProfileNotOwned(profile, profile=profile, target_label=target.label)
+        if described.status == "InService":
+            return
+        if target.provision and described.status in _SETTLING:
+            if described.created and self._clock() - described.created > PROVISIONING_PATIENCE_SECONDS:
+                raise ProfileNotReady(f"stuck {described.status}", profile=profile,
+                                      profile_status=described.status, stuck=True)
+            raise ProfilePreparing(described.status, profile=profile, target_label=target.label)
+        raise ProfileNotReady(described.status, profile=profile, profile_status=described.status)
 
-    def _presign_client(self, target: Target, owner: str, profile: str):
-        role = target.role_arn or self._policy.launch_role_arn
+    def _provision(self, client: Any, person: Person, target: Target, profile: str) -> None:
+        provision = target.provision
+        assert provision is not None
+        tags = dict(provision.tags)
+        tags[self._policy.owner_tag] = person.owner
+        try:
+            self._aws.create_user_profile(
+                client, domain_id=target.domain_id, profile=profile, tags=tags,
+                user_settings={**provision.user_settings, "ExecutionRole": provision.execution_role_arn})
+        except AwsConflict:
+            pass  # a second click created it a moment ago: carry on as if we had
+        except AwsInvalid:
+            raise AwsRefused("CreateUserProfile rejected the request") from None
+        raise ProfilePreparing("created", profile=profile, target_label=target.label)
+
+    # -- spaces -----------------------------------------------------------------------------------------
+    def spaces(self, target: Target, person: Person | None = None) -> list[Space]:
+        cached = self._spaces.get(target.id)
+        if cached is None:
+            cached = self._aws.list_spaces(self._client(target, person, None), target.domain_id)
+            self._spaces.put(target.id, cached)
+        return cached
+
+    def spaces_for(self, target: Target, profile: str, person: Person | None = None) -> list[Space]:
+        """The spaces this profile may open: its own private spaces and every shared space."""
+        return [space for space in self.spaces(target, person) if space.shared or space.owner == profile]
+
+    def check_space(self, target: Target, profile: str, space_name: str) -> Space:
+        space = next((space for space in self.spaces(target) if space.name == space_name), None)
+        if space is None:
+            raise SpaceNotFound(space_name, space=space_name, target_label=target.label)
+        if not space.shared and space.owner != profile:
+            raise SpaceNotAllowed(space_name, space=space_name, target_label=target.label)
+        return space
+
+    # -- clients ---------------------------------------------------------------------------------------
+    def _client(self, target: Target, person: Person | None, profile: str | None):
+        tags = {self._policy.owner_tag: person.owner} if target.tag_session and person else None
+        return self._aws.sagemaker(target.region, target.role_arn, session_tags=tags,
+                                   session_name=profile or "studio-portal")
+
+    def _presign_client(self, target: Target, person: Person, profile: str):
+        if target.role_arn or not self._policy.launch_role_arn:
+            return self._client(target, person, profile)
         # With a launch role the identity travels as a session tag, so IAM itself checks ownership.
-        tags = {self._policy.owner_tag: owner} if self._policy.launch_role_arn else None
-        return self._aws.sagemaker(target.region, role, session_tags=tags, session_name=profile)
+        return self._aws.sagemaker(target.region, self._policy.launch_role_arn,
+                                   session_tags={self._policy.owner_tag: person.owner}, session_name=profile)
 
     def _raise_if_domain_unusable(self, target: Target) -> None:
         client = self._aws.sagemaker(target.region, target.role_arn)
         try:
             domain = self._aws.describe_domain(client, target.domain_id)
-        except AwsNotFound:
+        except (AwsNotFound, AwsInvalid):
             raise DomainUnusable("domain not found", problem="does not exist") from None
-        except AwsInvalid:
-            raise DomainUnusable("domain id rejected", problem="does not exist") from None
         if domain.auth_mode != "IAM":
             raise DomainUnusable(f"AuthMode {domain.auth_mode}",
                                  problem="does not use IAM authentication, which the portal needs") from None

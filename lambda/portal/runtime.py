@@ -16,7 +16,7 @@ from portal.aws import AwsGateway
 from portal.config import ConfigError, Settings, load_settings, parse_session_keys
 from portal.errors import PortalError, PortalMisconfigured
 from portal.http import JsonHttpClient
-from portal.launch import Launcher, LaunchPolicy, Target
+from portal.launch import Launcher, LaunchPolicy
 from portal.observability import logger
 from portal.oidc import OidcClient
 from portal.pages import Pages
@@ -35,7 +35,6 @@ class Runtime:
     oidc: OidcClient
     launcher: Launcher
     pages: Pages
-    default_target: Target
     session_sealer: Sealer
     transaction_sealer: Sealer
     _session_secret_raw: str = ""
@@ -97,7 +96,6 @@ def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Ru
         oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, JsonHttpClient()),
         launcher=Launcher(aws, policy),
         pages=Pages(),
-        default_target=Target(id="default", label="SageMaker Studio", domain_id=settings.domain_id),
         session_sealer=session_sealer,
         transaction_sealer=transaction_sealer,
         _session_secret_raw=raw_keys,

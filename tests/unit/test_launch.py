@@ -5,11 +5,17 @@ import pytest
 from botocore.stub import Stubber
 from portal.aws import AwsGateway
 from portal.errors import AwsRefused, AwsUnavailable, DomainUnusable, ProfileNotFound, ProfileNotOwned, ProfileNotReady
-from portal.launch import Launcher, LaunchPolicy, OwnershipCache, Target
+from portal.identity import owner_value
+from portal.launch import ExpiringCache, Launcher, LaunchPolicy, Person
+from portal.targets import Target
 
 DOMAIN = "d-demo0portal01"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/alice"
-TARGET = Target(id="default", label="Studio", domain_id=DOMAIN)
+TARGET = Target(id="studio", label="Studio", domain_id=DOMAIN)
+
+
+def person(email):
+    return Person(identity=email, owner=owner_value(email), claims={"email": email})
 POLICY = LaunchPolicy(owner_tag="studiouserid", url_expires_seconds=30, studio_session_seconds=43200)
 
 
@@ -51,7 +57,7 @@ def test_first_launch_checks_ownership_then_presigns(gateway, sagemaker):
     _, stubber = sagemaker
     expect_profile(stubber)
     expect_presign(stubber)
-    launch = Launcher(gateway, POLICY).launch("Alice@Example.com", TARGET)
+    launch = Launcher(gateway, POLICY).launch(person("Alice@Example.com"), TARGET)
     assert launch.url.endswith("token=SECRET") and launch.profile == "alice" and launch.domain_id == DOMAIN
 
 
@@ -60,26 +66,26 @@ def test_warm_launch_is_exactly_one_aws_call(gateway, sagemaker):
     launcher = Launcher(gateway, POLICY)
     expect_profile(stubber)
     expect_presign(stubber)
-    launcher.launch("alice@example.com", TARGET)
+    launcher.launch(person("alice@example.com"), TARGET)
     # Second launch: only CreatePresignedDomainUrl is stubbed; any other call would fail the stubber.
     expect_presign(stubber, url="https://second")
-    assert launcher.launch("alice@example.com", TARGET).url == "https://second"
+    assert launcher.launch(person("alice@example.com"), TARGET).url == "https://second"
 
 
-def test_ownership_cache_expires():
+def test_cache_entries_expire():
     now = [0.0]
-    cache = OwnershipCache(60, clock=lambda: now[0])
-    cache.remember(("d", "p", "o"))
-    assert cache.confirmed(("d", "p", "o"))
+    cache = ExpiringCache(60, clock=lambda: now[0])
+    cache.put("k", True)
+    assert cache.get("k")
     now[0] = 61
-    assert not cache.confirmed(("d", "p", "o"))
+    assert cache.get("k") is None
 
 
-def test_ownership_cache_is_bounded():
-    cache = OwnershipCache(60, max_entries=2)
+def test_cache_is_bounded():
+    cache = ExpiringCache(60, max_entries=2)
     for key in ("a", "b", "c"):
-        cache.remember((key, key, key))
-    assert not cache.confirmed(("a", "a", "a")) and cache.confirmed(("c", "c", "c"))
+        cache.put(key, True)
+    assert cache.get("a") is None and cache.get("c")
 
 
 @pytest.mark.parametrize("owner", ["john-doe@example.com", None, "JOHN.DOE@EXAMPLE.COM", "john.doe@example.co"])
@@ -87,7 +93,7 @@ def test_profile_owned_by_someone_else_gets_no_url(gateway, sagemaker, owner):
     _, stubber = sagemaker
     expect_profile(stubber, name="john-doe", owner=owner)
     with pytest.raises(ProfileNotOwned):
-        Launcher(gateway, POLICY).launch("john.doe@example.com", TARGET)
+        Launcher(gateway, POLICY).launch(person("john.doe@example.com"), TARGET)
 
 
 def test_refusal_is_not_cached(gateway, sagemaker):
@@ -96,14 +102,14 @@ def test_refusal_is_not_cached(gateway, sagemaker):
     for _ in range(2):
         expect_profile(stubber, name="john-doe", owner="john-doe@example.com")
         with pytest.raises(ProfileNotOwned):
-            launcher.launch("john.doe@example.com", TARGET)
+            launcher.launch(person("john.doe@example.com"), TARGET)
 
 
 def test_profile_not_in_service(gateway, sagemaker):
     _, stubber = sagemaker
     expect_profile(stubber, status="Pending")
     with pytest.raises(ProfileNotReady) as raised:
-        Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
+        Launcher(gateway, POLICY).launch(person("alice@example.com"), TARGET)
     assert raised.value.page_context["profile_status"] == "Pending"
 
 
@@ -116,7 +122,7 @@ def test_missing_profile_in_an_iam_domain(gateway, sagemaker):
     _not_found(stubber, "describe_user_profile")
     stubber.add_response("describe_domain", {"AuthMode": "IAM", "Status": "InService"}, {"DomainId": DOMAIN})
     with pytest.raises(ProfileNotFound):
-        Launcher(gateway, POLICY).launch("carol@example.com", TARGET)
+        Launcher(gateway, POLICY).launch(person("carol@example.com"), TARGET)
 
 
 def test_missing_domain(gateway, sagemaker):
@@ -124,7 +130,7 @@ def test_missing_domain(gateway, sagemaker):
     _not_found(stubber, "describe_user_profile")
     _not_found(stubber, "describe_domain")
     with pytest.raises(DomainUnusable):
-        Launcher(gateway, POLICY).launch("carol@example.com", TARGET)
+        Launcher(gateway, POLICY).launch(person("carol@example.com"), TARGET)
 
 
 def test_domain_not_in_iam_mode_refused_at_presign(gateway, sagemaker):
@@ -133,7 +139,7 @@ def test_domain_not_in_iam_mode_refused_at_presign(gateway, sagemaker):
     stubber.add_client_error("create_presigned_domain_url", "ValidationException", "not IAM", 400)
     stubber.add_response("describe_domain", {"AuthMode": "SSO", "Status": "InService"}, {"DomainId": DOMAIN})
     with pytest.raises(DomainUnusable):
-        Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
+        Launcher(gateway, POLICY).launch(person("alice@example.com"), TARGET)
 
 
 def test_profile_deleted_after_the_cached_check(gateway, sagemaker):
@@ -141,14 +147,14 @@ def test_profile_deleted_after_the_cached_check(gateway, sagemaker):
     launcher = Launcher(gateway, POLICY)
     expect_profile(stubber)
     expect_presign(stubber)
-    launcher.launch("alice@example.com", TARGET)
+    launcher.launch(person("alice@example.com"), TARGET)
     _not_found(stubber, "create_presigned_domain_url")
     with pytest.raises(ProfileNotFound):
-        launcher.launch("alice@example.com", TARGET)
+        launcher.launch(person("alice@example.com"), TARGET)
     # The cache was dropped: the next launch checks ownership again.
     expect_profile(stubber)
     expect_presign(stubber)
-    launcher.launch("alice@example.com", TARGET)
+    launcher.launch(person("alice@example.com"), TARGET)
 
 
 @pytest.mark.parametrize("code, status, error", [
@@ -161,7 +167,7 @@ def test_aws_errors_are_translated(gateway, sagemaker, code, status, error):
     _, stubber = sagemaker
     stubber.add_client_error("describe_user_profile", code, "nope", status)
     with pytest.raises(error):
-        Launcher(gateway, POLICY).launch("alice@example.com", TARGET)
+        Launcher(gateway, POLICY).launch(person("alice@example.com"), TARGET)
 
 
 def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemaker):
@@ -188,9 +194,9 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
         expect_profile(sagemaker[1])
         expect_presign(assumed_stub)
         # When alice launches twice
-        launcher.launch("alice@example.com", TARGET)
+        launcher.launch(person("alice@example.com"), TARGET)
         expect_presign(assumed_stub)
-        launcher.launch("alice@example.com", TARGET)
+        launcher.launch(person("alice@example.com"), TARGET)
         # Then one AssumeRole served both (credentials cached), and the presign used the assumed role
         sts_stub.assert_no_pending_responses()
         assumed_stub.assert_no_pending_responses()

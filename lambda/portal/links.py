@@ -1,0 +1,80 @@
+"""Deep links: `/?target=<id>&space=<name>&app=<type>&path=<relative path>`, parsed strictly and built back.
+
+Every parameter is optional. Names follow the SageMaker API patterns; `path` must be relative (no scheme,
+no leading '/', no '..', no backslash or control characters) and short, since it ends up in LandingUri.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from portal.config import RESOURCE_NAME_PATTERN
+from portal.errors import BadRequest
+from portal.targets import TARGET_ID_PATTERN
+
+APP_TYPES = ("JupyterLab", "CodeEditor", "Canvas", "RStudioServerPro", "JupyterServer")
+STUDIO = "studio"
+MAX_PATH_LENGTH = 900  # LandingUri allows 1023 characters, less the app prefix
+_PATH_CHARS = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+KNOWN_PARAMETERS = ("target", "space", "app", "path")
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    target: str | None = None
+    space: str | None = None
+    app: str | None = None
+    path: str | None = None
+
+    @property
+    def is_specific(self) -> bool:
+        return any((self.target, self.space, self.app, self.path))
+
+    def landing_uri(self) -> str | None:
+        if not self.app and not self.path:
+            return None
+        path = self.path or ""
+        if self.app and self.app != STUDIO:
+            return f"app:{self.app}:{path}"
+        return f"studio::{path}"
+
+    def query(self) -> str:
+        pairs = [(name, getattr(self, name)) for name in KNOWN_PARAMETERS if getattr(self, name)]
+        return urlencode(pairs, quote_via=quote, safe="/")
+
+
+def _bad(message: str) -> BadRequest:
+    return BadRequest(message, message=message)
+
+
+def parse_launch_request(query: Mapping[str, list[str]] | None) -> LaunchRequest:
+    query = query or {}
+    values: dict[str, str | None] = {}
+    for name in KNOWN_PARAMETERS:
+        given = query.get(name) or []
+        if len(given) > 1:
+            raise _bad(f"The link gives '{name}' more than once.")
+        values[name] = given[0] if given and given[0] != "" else None
+    target, space, app, path = (values[name] for name in KNOWN_PARAMETERS)
+    if target is not None and not TARGET_ID_PATTERN.match(target):
+        raise _bad("The link's target is not a valid target id.")
+    if space is not None and not RESOURCE_NAME_PATTERN.match(space):
+        raise _bad("The link's space is not a valid Studio space name.")
+    if app is not None and app not in (*APP_TYPES, STUDIO):
+        raise _bad(f"The link's app must be one of {', '.join((*APP_TYPES, STUDIO))}.")
+    if path is not None:
+        path = path.strip()
+        if (len(path) > MAX_PATH_LENGTH or path.startswith(("/", "\\")) or "\\" in path
+                or any(segment == ".." for segment in re.split(r"/|%2[fF]", path))
+                or "%2e%2e" in path.lower() or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path)
+                or not _PATH_CHARS.match(path)):
+            raise _bad("The link's path must be a short relative path inside Studio.")
+    return LaunchRequest(target=target, space=space, app=app, path=path or None)
+
+
+def deep_link(base_url: str, request: LaunchRequest) -> str:
+    query = request.query()
+    return f"{base_url}/?{query}" if query else f"{base_url}/"
