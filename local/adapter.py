@@ -293,8 +293,8 @@ def _http_response(result: Any, request_id: str) -> tuple[int, list[tuple[str, s
     status = result.get("statusCode")
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise ValueError("statusCode must be an integer HTTP status")
-    single = result.get("headers") or {}
-    multi = result.get("multiValueHeaders") or {}
+    single = {} if result.get("headers") is None else result["headers"]
+    multi = {} if result.get("multiValueHeaders") is None else result["multiValueHeaders"]
     if not isinstance(single, dict) or not isinstance(multi, dict):
         raise TypeError("headers and multiValueHeaders must be objects")
     headers: list[tuple[str, str]] = []

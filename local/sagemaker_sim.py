@@ -44,7 +44,6 @@ log = logging.getLogger("local.sagemaker_sim")
 JSON_11 = "application/x-amz-json-1.1"
 TARGET_PREFIX = "SageMaker."
 STUDIO_AUTH_PATH = "/studio/auth"
-PROFILE_STATUSES = ("Deleting", "Failed", "InService", "Pending", "Updating", "Update_Failed", "Delete_Failed")
 LANDING_APP_TYPES = ("JupyterServer", "JupyterLab", "RStudioServerPro", "CodeEditor", "Canvas")
 _LANDING_URI = re.compile(r"studio::\S*|app:(?:" + "|".join(LANDING_APP_TYPES) + r"):\S*")
 
@@ -292,7 +291,15 @@ def constraint_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
     return errors
 
 
-_BOTOCORE_RANGE_ERRORS = ("Invalid value for parameter", "Invalid length for parameter")
+# Left to constraint_errors, which words them as the service does.
+_BOTOCORE_RANGE_ERRORS = ("Invalid value for parameter", "Invalid length for parameter", "Missing required parameter")
+
+
+def check_member(shape_name: str, value: Any) -> None:
+    """``ValueError`` unless ``value`` satisfies the service model's shape (for the hooks' arguments)."""
+    errors = constraint_errors(service_model().shape_for(shape_name), value, shape_name)
+    if errors:
+        raise ValueError("; ".join(errors))
 
 
 def _validation_error(messages: list[str]) -> SimError:
@@ -310,7 +317,7 @@ def validate_input(operation: OperationModel, params: dict[str, Any]) -> None:
         return
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
-        # Types, required and unknown members. Its min checks are left to constraint_errors (AWS wording).
+        # Types and unknown members; required members and min checks are left to constraint_errors.
         lines = [line.strip() for line in report.generate_report().splitlines()]
         lines = [line for line in lines if line and not line.startswith(_BOTOCORE_RANGE_ERRORS)]
         if lines:
@@ -384,7 +391,7 @@ class SageMakerSim:
             self._faults: list[_Fault] = []
             self._tokens: dict[str, _Token] = {}
             self._minted: list[Minted] = []
-            self._created_seq = 0
+            self._last_created = 0.0
             self.calls.clear()
             if self._seed is not None:
                 self._seed(self)
@@ -431,9 +438,9 @@ class SageMakerSim:
     # ---- hooks: data -----------------------------------------------------------------------------------
 
     def _creation_time(self) -> float:
-        # Distinct, ordered creation times so list order is deterministic.
-        self._created_seq += 1
-        return self.now() + self._created_seq / 1000
+        # Distinct, increasing creation times so list order is deterministic.
+        self._last_created = max(self.now(), self._last_created + 0.001)
+        return self._last_created
 
     def add_domain(
         self,
@@ -445,13 +452,15 @@ class SageMakerSim:
         execution_role: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        if auth_mode not in ("IAM", "SSO"):
-            raise ValueError("auth_mode must be IAM or SSO")
+        check_member("DomainId", domain_id)
+        check_member("DomainName", name or "domain")
+        check_member("AuthMode", auth_mode)
+        check_member("DomainStatus", status)
         with self._lock:
             created = self._creation_time()
             self._domains[domain_id] = _Domain(
                 domain_id,
-                name or domain_id,
+                name or domain_id.removeprefix("d-"),
                 auth_mode,
                 status,
                 execution_role or demo_seed.EXECUTION_ROLE.replace(demo_seed.ACCOUNT_ID, self.account_id),
@@ -472,8 +481,8 @@ class SageMakerSim:
         failure_reason: str | None = None,
     ) -> None:
         """Add or replace a user profile. ``ready_in``: a Pending profile turns InService that many seconds on."""
-        if status not in PROFILE_STATUSES:
-            raise ValueError(f"status must be one of {PROFILE_STATUSES}")
+        check_member("UserProfileName", name)
+        check_member("UserProfileStatus", status)
         with self._lock:
             if domain_id not in self._domains:
                 raise KeyError(f"no domain {domain_id}")
@@ -509,8 +518,12 @@ class SageMakerSim:
         tags: Mapping[str, str] | None = None,
     ) -> None:
         """Add or replace a space; ``sharing`` is Private or Shared, ``owner`` a profile name."""
-        if sharing not in ("Private", "Shared"):
-            raise ValueError("sharing must be Private or Shared")
+        check_member("SpaceName", name)
+        check_member("SharingType", sharing)
+        check_member("AppType", app_type)
+        check_member("SpaceStatus", status)
+        if owner is not None:
+            check_member("UserProfileName", owner)
         with self._lock:
             if domain_id not in self._domains:
                 raise KeyError(f"no domain {domain_id}")
@@ -807,7 +820,7 @@ class SageMakerSim:
             "Pending",
             created,
             created,
-            ready_at=created + self.pending_seconds,
+            ready_at=self.now() + self.pending_seconds,
             user_settings=dict(params.get("UserSettings", {})),
         )
         self._tags[arn] = _tag_list(params.get("Tags", []))

@@ -18,9 +18,10 @@ SSO_DOMAIN_ID = "d-sso0domain01"  # AuthMode SSO: CreatePresignedDomainUrl refus
 OWNER_TAG = "studiouserid"
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/service-role/AmazonSageMaker-ExecutionRole-demo"
 
+# Domain names follow the service model's pattern (letters, digits, hyphens): "demo-studio".
 DOMAINS: list[dict[str, Any]] = [
-    {"domain_id": DEMO_DOMAIN_ID, "name": "Demo Studio", "auth_mode": "IAM"},
-    {"domain_id": SSO_DOMAIN_ID, "name": "Demo Studio (IAM Identity Center)", "auth_mode": "SSO"},
+    {"domain_id": DEMO_DOMAIN_ID, "name": "demo-studio", "auth_mode": "IAM"},
+    {"domain_id": SSO_DOMAIN_ID, "name": "demo-studio-sso", "auth_mode": "SSO"},
 ]
 
 PROFILES: list[dict[str, Any]] = [
