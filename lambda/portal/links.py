@@ -18,7 +18,7 @@ from portal.targets import TARGET_ID_PATTERN
 APP_TYPES = ("JupyterLab", "CodeEditor", "Canvas", "RStudioServerPro", "JupyterServer")
 STUDIO = "studio"
 MAX_PATH_LENGTH = 900  # LandingUri allows 1023 characters, less the app prefix
-_PATH_CHARS = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+_PATH_CHARS = re.compile(r"^[A-Za-z0-9 ._~!$&'()*+,;=:@%/-]*$")
 KNOWN_PARAMETERS = ("target", "space", "app", "path")
 
 

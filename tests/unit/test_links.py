@@ -1,0 +1,51 @@
+import pytest
+from portal.errors import BadRequest
+from portal.links import LaunchRequest, deep_link, parse_launch_request
+
+
+def q(**params):
+    return {name: [value] for name, value in params.items()}
+
+
+@pytest.mark.parametrize("params, landing", [
+    ({}, None),
+    ({"app": "JupyterLab"}, "app:JupyterLab:"),
+    ({"app": "CodeEditor", "path": "src/train.py"}, "app:CodeEditor:src/train.py"),
+    ({"app": "studio", "path": "jobs"}, "studio::jobs"),
+    ({"path": "lab/tree/notebooks"}, "studio::lab/tree/notebooks"),
+    ({"app": "Canvas"}, "app:Canvas:"),
+    ({"app": "RStudioServerPro"}, "app:RStudioServerPro:"),
+    ({"app": "JupyterServer", "path": "tree"}, "app:JupyterServer:tree"),
+])
+def test_landing_uri(params, landing):
+    assert parse_launch_request(q(target="t", **params)).landing_uri() == landing
+
+
+@pytest.mark.parametrize("params", [
+    {"target": "UPPER"}, {"target": "a/b"}, {"space": "my_space"}, {"space": "-x"}, {"space": "a" * 64},
+    {"app": "VSCode"}, {"app": "jupyterlab"},
+    {"path": "/etc/passwd"}, {"path": "../x"}, {"path": "a/../../b"}, {"path": "a/%2e%2e/b"}, {"path": "a%2F..%2Fb"},
+    {"path": "https://evil.example"}, {"path": "javascript:alert(1)"}, {"path": "a\\b"}, {"path": "a\r\nb"},
+    {"path": "x" * 901}, {"path": "\\\\evil"},
+])
+def test_bad_parameters_are_refused(params):
+    with pytest.raises(BadRequest):
+        parse_launch_request(q(**params))
+
+
+def test_repeated_parameters_are_refused():
+    with pytest.raises(BadRequest):
+        parse_launch_request({"target": ["a", "b"]})
+
+
+def test_unknown_parameters_are_ignored_and_empty_ones_are_absent():
+    assert parse_launch_request({"utm_source": ["mail"], "space": [""]}) == LaunchRequest()
+
+
+def test_deep_link_round_trip():
+    request = LaunchRequest(target="ml", space="team-shared", app="JupyterLab", path="lab/tree/a b.ipynb")
+    link = deep_link("https://portal.example/prod", request)
+    assert link == "https://portal.example/prod/?target=ml&space=team-shared&app=JupyterLab&path=lab/tree/a%20b.ipynb"
+    from urllib.parse import parse_qs, urlsplit
+
+    assert parse_launch_request(parse_qs(urlsplit(link).query)) == request
