@@ -32,7 +32,7 @@ from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-import botocore.session
+import botocore.loaders
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 from werkzeug.wrappers import Request, Response
@@ -158,7 +158,9 @@ class _Fault:
 
 @cache
 def service_model() -> ServiceModel:
-    return botocore.session.get_session().get_service_model("sagemaker")
+    # The loader alone: a botocore Session would read AWS_PROFILE and ~/.aws/config, which are not ours.
+    loader = botocore.loaders.create_loader()
+    return ServiceModel(loader.load_service_model("sagemaker", "service-2"), service_name="sagemaker")
 
 
 # Java's Unicode classes (used in some SageMaker patterns) have no equivalent in Python's re: approximate
