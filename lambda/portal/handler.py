@@ -11,6 +11,7 @@ import traceback
 from functools import cache
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -108,9 +109,8 @@ def safe_return_path(candidate: str | None) -> str:
 def _current_path_and_query() -> str:
     event = app.current_event
     query = event.multi_value_query_string_parameters or {}
-    from urllib.parse import urlencode
-
-    encoded = urlencode([(key, value) for key, values in query.items() for value in values or []])
+    pairs = [(key, value) for key, values in query.items() for value in values or []]
+    encoded = urlencode(pairs, quote_via=quote, safe="/")
     return f"{event.path}?{encoded}" if encoded else event.path
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from portal.config import ConfigError, load_settings
 
 BASE = {

@@ -6,12 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from portal import runtime
 from portal.aws import AwsGateway
 from portal.config import load_settings
 from portal.handler import handler
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
-
 from tests.support.events import API_HOST, FakeContext, event_for_url, header, rest_event, set_cookies
 from tests.support.tokens import FakeHttp, ScriptedIdentityProvider
 

@@ -1,4 +1,5 @@
 import pytest
+
 from portal.errors import IdentityUnusable
 from portal.identity import identity_from_claims, owner_value, profile_slug
 

@@ -3,11 +3,20 @@ import datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from portal.aws import AwsGateway
-from portal.errors import AwsRefused, AwsUnavailable, DomainUnusable, ProfileNotFound, ProfileNotOwned, ProfileNotReady
+from portal.errors import (
+    AwsRefused,
+    AwsUnavailable,
+    DomainUnusable,
+    ProfileNotFound,
+    ProfileNotOwned,
+    ProfileNotReady,
+    ProfilePreparing,
+)
 from portal.identity import owner_value
 from portal.launch import ExpiringCache, Launcher, LaunchPolicy, Person
-from portal.targets import Target
+from portal.targets import Provisioning, Target
 
 DOMAIN = "d-demo0portal01"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/alice"
@@ -201,3 +210,46 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
         sts_stub.assert_no_pending_responses()
         assumed_stub.assert_no_pending_responses()
     assert made_with[0]["aws_session_token"] == "t" * 20
+
+
+PROVISIONED = Target(id="team", label="Team", domain_id=DOMAIN, provision=Provisioning(
+    execution_role_arn="arn:aws:iam::123456789012:role/Exec", tags=(("team", "ml"),)))
+
+
+def test_missing_profile_is_created_tagged_for_its_owner(gateway, sagemaker):
+    _, stubber = sagemaker
+    _not_found(stubber, "describe_user_profile")
+    stubber.add_response("describe_domain", {"AuthMode": "IAM"}, {"DomainId": DOMAIN})
+    stubber.add_response("create_user_profile", {"UserProfileArn": ARN}, {
+        "DomainId": DOMAIN, "UserProfileName": "carol",
+        "Tags": [{"Key": "team", "Value": "ml"}, {"Key": "studiouserid", "Value": "carol@example.com"}],
+        "UserSettings": {"ExecutionRole": "arn:aws:iam::123456789012:role/Exec"}})
+    with pytest.raises(ProfilePreparing):
+        Launcher(gateway, POLICY).launch(person("Carol@example.com"), PROVISIONED)
+
+
+def test_concurrent_creation_counts_as_created(gateway, sagemaker):
+    _, stubber = sagemaker
+    _not_found(stubber, "describe_user_profile")
+    stubber.add_response("describe_domain", {"AuthMode": "IAM"}, {"DomainId": DOMAIN})
+    stubber.add_client_error("create_user_profile", "ResourceInUse", "exists", 400)
+    with pytest.raises(ProfilePreparing):
+        Launcher(gateway, POLICY).launch(person("carol@example.com"), PROVISIONED)
+
+
+@pytest.mark.parametrize("age, outcome", [(60, ProfilePreparing), (3600, ProfileNotReady)])
+def test_pending_provisioned_profile_is_polled_until_it_is_stuck(gateway, sagemaker, age, outcome):
+    _, stubber = sagemaker
+    created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    stubber.add_response("describe_user_profile", {"UserProfileArn": ARN, "Status": "Pending", "CreationTime": created})
+    stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": "alice@example.com"}]})
+    launcher = Launcher(gateway, POLICY, clock=lambda: created.timestamp() + age)
+    with pytest.raises(outcome):
+        launcher.launch(person("alice@example.com"), PROVISIONED)
+
+
+def test_failed_provisioned_profile_is_not_polled(gateway, sagemaker):
+    _, stubber = sagemaker
+    expect_profile(stubber, status="Failed")
+    with pytest.raises(ProfileNotReady):
+        Launcher(gateway, POLICY).launch(person("alice@example.com"), PROVISIONED)

@@ -1,4 +1,5 @@
 import pytest
+
 from portal.errors import BadRequest
 from portal.links import LaunchRequest, deep_link, parse_launch_request
 

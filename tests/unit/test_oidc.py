@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+
 from portal.errors import IdentityProviderUnavailable, PortalMisconfigured, SignInFailed
 from portal.http import HttpError
 from portal.oidc import OidcClient, pkce_challenge
-
 from tests.support.tokens import FakeHttp, ScriptedIdentityProvider, ec_key, new_rsa_key, public_jwk
 
 

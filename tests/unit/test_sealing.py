@@ -1,4 +1,5 @@
 import pytest
+
 from portal.sealing import MAX_SEALED_LENGTH, Sealer
 
 OLD, NEW = "o" * 40, "n" * 40

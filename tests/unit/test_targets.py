@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from portal.config import ConfigError, load_settings
 from portal.errors import BadRequest, IdentityUnusable, TargetNotAllowed, TargetNotFound
 from portal.launch import Person
@@ -60,7 +61,7 @@ def test_bad_target_documents():
 
 
 def test_targets_and_single_domain_are_exclusive():
-    with pytest.raises(ConfigError, match="PORTAL_DOMAIN_ID.*PORTAL_TARGETS"):
+    with pytest.raises(ConfigError, match=r"PORTAL_DOMAIN_ID.*PORTAL_TARGETS"):
         load_settings({"PORTAL_OIDC_ISSUER": "https://i.example", "PORTAL_OIDC_CLIENT_ID": "c",
                        "PORTAL_SESSION_KEY": "k" * 32, "PORTAL_DOMAIN_ID": "d-abc",
                        "PORTAL_TARGETS": targets_json({"id": "a", "domain_id": "d-a"})})
