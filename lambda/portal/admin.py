@@ -1,0 +1,160 @@
+"""Administrator's command line: `python -m portal.admin <command>` (run with PYTHONPATH=lambda).
+
+  preview   --claims FILE            which targets and profile names an identity gets (no AWS calls)
+  tag-owners --csv FILE --target ID  tag existing profiles with their owner; a dry run unless --apply
+  link      --target ID [--space S] [--app A] [--path P] --base-url URL   print a deep link
+
+Targets come from PORTAL_TARGETS (or PORTAL_DOMAIN_ID), as in the function, or from --targets FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from portal.aws import AwsGateway, AwsNotFound
+from portal.config import CLAIM_NAME_PATTERN, DOMAIN_ID_PATTERN, ConfigError
+from portal.errors import PortalError
+from portal.identity import identity_from_claims, owner_value
+from portal.links import LaunchRequest, deep_link, parse_launch_request
+from portal.targets import Target, allowed_targets, parse_groups, parse_targets
+
+
+def load_targets(targets_file: str | None, env=os.environ) -> tuple[tuple[Target, ...], str, str]:
+    identity_claim = env.get("PORTAL_IDENTITY_CLAIM") or "email"
+    groups_claim = env.get("PORTAL_GROUPS_CLAIM") or "cognito:groups"
+    if not CLAIM_NAME_PATTERN.match(identity_claim):
+        raise ConfigError("PORTAL_IDENTITY_CLAIM must be a claim name")
+    if targets_file:
+        with open(targets_file, encoding="utf-8") as handle:
+            return parse_targets(handle.read(), identity_claim), identity_claim, groups_claim
+    if env.get("PORTAL_TARGETS"):
+        return parse_targets(env["PORTAL_TARGETS"], identity_claim), identity_claim, groups_claim
+    domain_id = env.get("PORTAL_DOMAIN_ID", "")
+    if not DOMAIN_ID_PATTERN.match(domain_id):
+        raise ConfigError("set PORTAL_TARGETS or PORTAL_DOMAIN_ID, or pass --targets FILE")
+    target = Target(id="studio", label="SageMaker Studio", domain_id=domain_id, profile=f"{{{identity_claim}}}")
+    return (target,), identity_claim, groups_claim
+
+
+def preview(claims: dict[str, Any], targets: Sequence[Target], identity_claim: str, groups_claim: str) -> list[dict]:
+    identity = identity_from_claims(claims, identity_claim)
+    groups = parse_groups(claims.get(groups_claim))
+    allowed = allowed_targets(targets, groups)
+    rows = []
+    for target in targets:
+        row: dict[str, Any] = {"target": target.id, "label": target.label, "domain_id": target.domain_id,
+                               "allowed": target in allowed, "owner_tag_value": owner_value(identity),
+                               "provisions": bool(target.provision)}
+        try:
+            row["profile"] = target.profile_name(claims)
+        except PortalError as error:
+            row["profile"] = None
+            row["problem"] = error.detail
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class TagPlan:
+    profile: str
+    owner: str
+    action: str  # add, unchanged, conflict, missing
+    current: str | None = None
+
+
+def plan_tags(rows: Sequence[dict[str, str]], target: Target, owner_tag: str, identity_claim: str,
+              gateway: AwsGateway) -> list[TagPlan]:
+    client = gateway.sagemaker(target.region, target.role_arn)
+    plans = []
+    for row in rows:
+        identity = (row.get("identity") or row.get(identity_claim) or "").strip()
+        if not identity:
+            raise ConfigError("every CSV row needs an 'identity' column (the identity claim's value)")
+        profile = (row.get("profile") or "").strip() or target.profile_name({identity_claim: identity})
+        owner = owner_value(identity)
+        try:
+            described = gateway.describe_user_profile(client, target.domain_id, profile)
+        except AwsNotFound:
+            plans.append(TagPlan(profile, owner, "missing"))
+            continue
+        current = gateway.list_tags(client, described.arn).get(owner_tag)
+        action = "unchanged" if current == owner else ("add" if current is None else "conflict")
+        plans.append(TagPlan(profile, owner, action, current))
+    return plans
+
+
+def apply_tags(plans: Sequence[TagPlan], target: Target, owner_tag: str, gateway: AwsGateway) -> int:
+    client = gateway.sagemaker(target.region, target.role_arn)
+    applied = 0
+    for plan in plans:
+        if plan.action == "add":
+            described = gateway.describe_user_profile(client, target.domain_id, plan.profile)
+            gateway.add_tags(client, described.arn, {owner_tag: plan.owner})
+            applied += 1
+    return applied
+
+
+def _find_target(targets: Sequence[Target], target_id: str) -> Target:
+    for target in targets:
+        if target.id == target_id:
+            return target
+    raise ConfigError(f"no target {target_id!r}; known: {', '.join(target.id for target in targets)}")
+
+
+def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal.admin", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", help="JSON file of targets (default: PORTAL_TARGETS or PORTAL_DOMAIN_ID)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    preview_cmd = commands.add_parser("preview", help="which targets and profile an identity gets")
+    preview_cmd.add_argument("--claims", required=True, help="JSON file of ID token claims")
+    tag_cmd = commands.add_parser("tag-owners", help="tag existing profiles with their owner (dry run by default)")
+    tag_cmd.add_argument("--csv", required=True, help="CSV with an 'identity' column and optional 'profile'")
+    tag_cmd.add_argument("--target", required=True)
+    tag_cmd.add_argument("--apply", action="store_true", help="write the tags (default: only show the plan)")
+    link_cmd = commands.add_parser("link", help="print a deep link")
+    link_cmd.add_argument("--base-url", required=True, help="the portal's URL, e.g. https://studio.example.com")
+    link_cmd.add_argument("--target", required=True)
+    link_cmd.add_argument("--space")
+    link_cmd.add_argument("--app")
+    link_cmd.add_argument("--path")
+    args = parser.parse_args(argv)
+    owner_tag = os.environ.get("PORTAL_OWNER_TAG") or "studiouserid"
+    try:
+        targets, identity_claim, groups_claim = load_targets(args.targets)
+        if args.command == "preview":
+            with open(args.claims, encoding="utf-8") as handle:
+                claims = json.load(handle)
+            print(json.dumps(preview(claims, targets, identity_claim, groups_claim), indent=2))
+        elif args.command == "link":
+            target = _find_target(targets, args.target)
+            given = {"target": target.id, "space": args.space, "app": args.app, "path": args.path}
+            request = parse_launch_request({key: [value] for key, value in given.items() if value})
+            print(deep_link(args.base_url.rstrip("/"), LaunchRequest(**request.__dict__)))
+        else:
+            target = _find_target(targets, args.target)
+            with open(args.csv, encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            gateway = gateway or AwsGateway()
+            plans = plan_tags(rows, target, owner_tag, identity_claim, gateway)
+            for plan in plans:
+                note = f" (tagged {plan.current!r})" if plan.action == "conflict" else ""
+                print(f"{plan.action:9} {plan.profile:40} {owner_tag}={plan.owner}{note}")
+            if args.apply:
+                print(f"applied {apply_tags(plans, target, owner_tag, gateway)} tag(s); conflicts are never overwritten")
+            else:
+                print("dry run: nothing changed; run again with --apply to add the tags marked 'add'")
+    except (ConfigError, PortalError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
