@@ -147,7 +147,8 @@ def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -
                 note = f" (tagged {plan.current!r})" if plan.action == "conflict" else ""
                 print(f"{plan.action:9} {plan.profile:40} {owner_tag}={plan.owner}{note}")
             if args.apply:
-                print(f"applied {apply_tags(plans, target, owner_tag, gateway)} tag(s); conflicts are never overwritten")
+                applied = apply_tags(plans, target, owner_tag, gateway)
+                print(f"applied {applied} tag(s); conflicts are never overwritten")
             else:
                 print("dry run: nothing changed; run again with --apply to add the tags marked 'add'")
     except (ConfigError, PortalError, OSError, ValueError) as error:
