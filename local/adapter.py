@@ -79,6 +79,8 @@ class ApiGatewayAdapter:
     requests must come under it, ``path`` excludes it and ``requestContext.path`` includes it; requests
     outside it get API Gateway's 403 ``{"message":"Forbidden"}``. Request bodies whose Content-Type matches
     ``binary_media_types`` (globs), or that are not UTF-8, arrive base64-encoded with ``isBase64Encoded``.
+    ``methods`` (e.g. ``("GET",)``): the methods the API defines; others get API Gateway's 403
+    ``{"message":"Missing Authentication Token"}`` without invoking the handler. None: all methods.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class ApiGatewayAdapter:
         function_timeout_seconds: float = 30.0,
         function_name: str = "sagemaker-studio-portal-local",
         region: str = REGION,
+        methods: Sequence[str] | None = None,
     ) -> None:
         stage_prefix = stage_prefix.rstrip("/")
         if stage_prefix and not stage_prefix.startswith("/"):
@@ -107,6 +110,7 @@ class ApiGatewayAdapter:
         self.function_timeout_seconds = function_timeout_seconds
         self.function_name = function_name
         self.function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+        self.methods = None if methods is None else {m.upper() for m in methods}
         self._handler_spec = handler
         self._handler: Handler | None = None
         self._container = threading.Lock()  # one invocation at a time, like one Lambda container
@@ -271,6 +275,11 @@ class ApiGatewayAdapter:
         event = self.build_event(environ, body)
         if event is None:
             status, headers, payload = _gateway_error(403, "Forbidden", str(uuid.uuid4()), "ForbiddenException")
+        elif self.methods is not None and event["httpMethod"] not in self.methods:
+            # What API Gateway answers for a method the REST API does not define.
+            status, headers, payload = _gateway_error(
+                403, "Missing Authentication Token", str(uuid.uuid4()), "MissingAuthenticationTokenException"
+            )
         else:
             status, headers, payload = self.invoke(event)
         if environ.get("REQUEST_METHOD") == "HEAD":

@@ -29,6 +29,8 @@ from local.seed import DEMO_DOMAIN_ID, DEMO_USERS, REGION, DemoUser
 
 log = logging.getLogger("local.stack")
 
+# The REST API defines GET on "/" and "/{proxy+}" only (infra/api.py); other methods get API Gateway's 403.
+PORTAL_METHODS = ("GET",)
 LOCAL_CLIENT_ID = "portal-local"
 LOCAL_CLIENT_SECRET = "local-client-secret"
 DUMMY_ACCESS_KEY_ID = "AKIALOCALPORTAL00000"
@@ -174,6 +176,7 @@ def running_stack(
     the environment (plus ``env_overrides``) says: real AWS credentials and ``PORTAL_DOMAIN_ID``, or
     ``PORTAL_OIDC_ISSUER`` and its client. ``handler``: a callable or ``"module:function"``, imported at the
     first request. ``quiet=False`` logs one line per request (method, path without query, status).
+    ``adapter_options``: keyword arguments for ``ApiGatewayAdapter`` (default ``methods=("GET",)``, as deployed).
     """
     servers: list[LocalServer] = []
     try:
@@ -192,7 +195,8 @@ def running_stack(
             idp_app = oidc_provider_mock.app(require_nonce=True, user_claims=oidc_users)
             idp_server = LocalServer(idp_app, port=idp_port, label="idp", quiet=quiet)
             servers.append(idp_server)
-        adapter = ApiGatewayAdapter(handler, stage_prefix=stage_prefix, **dict(adapter_options or {}))
+        options = {"methods": PORTAL_METHODS, **dict(adapter_options or {})}
+        adapter = ApiGatewayAdapter(handler, stage_prefix=stage_prefix, **options)
         portal_server = LocalServer(adapter, port=portal_port, label="portal", quiet=quiet)
         servers.append(portal_server)
     except BaseException:

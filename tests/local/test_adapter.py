@@ -297,6 +297,15 @@ def test_slow_handler_is_504(recorder):
     assert json.loads(reply.body) == {"message": "Endpoint request timed out"}
 
 
+def test_methods_the_api_does_not_define_are_403(recorder):
+    client = Client(ApiGatewayAdapter(recorder, methods=("GET",)))
+    response = client.post("/callback", data="x")
+    assert response.status_code == 403
+    assert response.json == {"message": "Missing Authentication Token"}
+    assert recorder.calls == []
+    assert client.get("/callback").status_code == 200
+
+
 def test_head_has_no_body(portal):
     reply = Browser().request("HEAD", f"{portal}/")
     assert reply.status == 200 and reply.body == b""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -142,6 +144,11 @@ def test_stage_prefix_is_part_of_the_portal_url():
         assert json.loads(Browser().get(stack.portal_url + "/callback").body)["path"] == "/callback"
 
 
+def test_only_get_is_routed_as_deployed():
+    with running_stack(handler=echo) as stack:
+        assert Browser().request("POST", stack.portal_url + "/callback", body="x").status == 403
+
+
 def test_real_sagemaker_mode_starts_no_simulator(clean_env):
     clean_env.delenv("AWS_ACCESS_KEY_ID", raising=False)
     with running_stack(handler=echo, local_sagemaker=False) as stack:
@@ -174,3 +181,14 @@ def test_the_real_portal_handler_is_served_by_default():
     pytest.importorskip("portal.handler")
     with running_stack() as stack:
         assert Browser().get(stack.portal_url + "/health").status == 200
+
+
+def test_the_function_never_depends_on_the_local_tooling():
+    # The bundle is lambda/portal, templates and lambda/requirements.txt: none may need local/ or its packages.
+    root = Path(__file__).resolve().parents[2]
+    for source in (root / "lambda" / "portal").rglob("*.py"):
+        text = source.read_text()
+        assert not re.search(r"^\s*(from|import)\s+local\b", text, re.MULTILINE), source
+    requirements = (root / "lambda" / "requirements.txt").read_text().lower()
+    for package in ("oidc-provider-mock", "werkzeug", "flask"):
+        assert package not in requirements
