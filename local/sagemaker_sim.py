@@ -743,8 +743,7 @@ class SageMakerSim:
     def _op_DescribeUserProfile(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         return self._profile_view(self._profile(params["DomainId"], params["UserProfileName"]))
 
-    def _op_ListTags(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
-        arn = params["ResourceArn"]
+    def _tagged_resource(self, arn: str) -> list[dict[str, str]]:
         exists = (
             any(arn == self.domain_arn(d) for d in self._domains)
             or any(arn == self.profile_arn(*k) for k in self._profiles)
@@ -752,8 +751,26 @@ class SageMakerSim:
         )
         if not exists:
             raise SimError("ValidationException", f"Requested resource not found: {arn}")
-        tags, next_token = self._page("ListTags", list(self._tags.get(arn, [])), params)
-        return {"Tags": tags, **({"NextToken": next_token} if next_token else {})}
+        return self._tags.setdefault(arn, [])
+
+    def _op_ListTags(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        tags = self._tagged_resource(params["ResourceArn"])
+        page, next_token = self._page("ListTags", list(tags), params)
+        return {"Tags": page, **({"NextToken": next_token} if next_token else {})}
+
+    def _op_AddTags(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        tags = self._tagged_resource(params["ResourceArn"])
+        merged = {t["Key"]: t["Value"] for t in tags}
+        merged.update({t["Key"]: t["Value"] for t in params["Tags"]})  # an existing key is overwritten
+        if len(merged) > 50:
+            raise SimError("ValidationException", "A resource can have at most 50 tags.")
+        tags[:] = _tag_list(merged)
+        return {"Tags": _tag_list({t["Key"]: t["Value"] for t in params["Tags"]})}
+
+    def _op_DeleteTags(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        tags = self._tagged_resource(params["ResourceArn"])
+        tags[:] = [t for t in tags if t["Key"] not in set(params["TagKeys"])]
+        return {}
 
     def _op_ListUserProfiles(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         domain, contains = params.get("DomainIdEquals"), params.get("UserProfileNameContains")

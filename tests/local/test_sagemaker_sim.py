@@ -118,6 +118,25 @@ def test_modelled_error_is_the_client_exception_class(client):
         client.describe_user_profile(DomainId=DEMO_DOMAIN_ID, UserProfileName="carol")
 
 
+def test_add_and_delete_tags(client):
+    # When
+    added = client.add_tags(
+        ResourceArn=ALICE_ARN,
+        Tags=[{"Key": "team", "Value": "ml"}, {"Key": "studiouserid", "Value": "alice2@example.com"}],
+    )
+    # Then
+    assert added["Tags"] == [{"Key": "team", "Value": "ml"}, {"Key": "studiouserid", "Value": "alice2@example.com"}]
+    assert client.list_tags(ResourceArn=ALICE_ARN)["Tags"] == [
+        {"Key": "studiouserid", "Value": "alice2@example.com"},
+        {"Key": "team", "Value": "ml"},
+    ]
+    client.delete_tags(ResourceArn=ALICE_ARN, TagKeys=["team"])
+    assert [t["Key"] for t in client.list_tags(ResourceArn=ALICE_ARN)["Tags"]] == ["studiouserid"]
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        client.add_tags(ResourceArn=ALICE_ARN.replace("alice", "carol"), Tags=[{"Key": "k", "Value": "v"}])
+    assert error_of(excinfo)[0] == "ValidationException"
+
+
 def test_list_tags_of_unknown_resource_is_a_validation_error(client):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         client.list_tags(ResourceArn=ALICE_ARN.replace("alice", "carol"))
@@ -524,6 +543,8 @@ def test_responses_conform_to_the_output_shapes(client, sim):
         "DescribeSpace": client.describe_space(DomainId=DEMO_DOMAIN_ID, SpaceName="team-shared"),
         "CreateUserProfile": client.create_user_profile(DomainId=DEMO_DOMAIN_ID, UserProfileName="new"),
         "CreatePresignedDomainUrl": client.create_presigned_domain_url(DomainId=DEMO_DOMAIN_ID, UserProfileName="bob"),
+        "AddTags": client.add_tags(ResourceArn=ALICE_ARN, Tags=[{"Key": "team", "Value": "ml"}]),
+        "DeleteTags": client.delete_tags(ResourceArn=ALICE_ARN, TagKeys=["team"]),
     }
 
     # Then
