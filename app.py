@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""The CDK app: one stack, configured by CDK context (cdk.json, -c key=value), checked by cdk-nag.
+
+Synthesis needs no AWS credentials and makes no AWS calls. The stack is environment-agnostic unless an
+account/region is given: CDK_DEPLOY_ACCOUNT/CDK_DEPLOY_REGION, else the CLI's CDK_DEFAULT_ACCOUNT/REGION
+(set when the CLI finds credentials).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from aws_cdk import App, Environment
+
+from infra.config import ConfigError, PortalConfig
+from infra.nag import apply_checks
+from infra.stack import PortalStack
+
+
+def environment() -> Environment | None:
+    account = os.environ.get("CDK_DEPLOY_ACCOUNT") or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = os.environ.get("CDK_DEPLOY_REGION") or os.environ.get("CDK_DEFAULT_REGION")
+    return Environment(account=account, region=region) if account or region else None
+
+
+def main() -> None:
+    app = App()
+    try:
+        config = PortalConfig.from_context(app.node.try_get_context, list(app.node.get_all_context()))
+    except ConfigError as error:
+        sys.exit(f"error: {error}")
+    PortalStack(app, config.stack_name, config=config, env=environment())
+    apply_checks(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

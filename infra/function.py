@@ -1,0 +1,332 @@
+"""The portal's Lambda function: its code bundle (built without Docker), its role and exactly the permissions
+the portal's AWS calls need (docs/contract.md lists them).
+
+Sizing
+------
+* **512 MB** of memory: Lambda allots CPU in proportion to memory, and a cold start imports Powertools,
+  the X-Ray SDK, Jinja2 and ``cryptography`` (ID token signature checks). At 128-256 MB that import alone
+  takes long enough to be felt on the first sign-in of the day; beyond 512 MB the gain is small while the
+  price keeps rising. The function holds no data, so memory is for CPU, not for state.
+* **25 s** timeout: API Gateway gives up on a REST integration after 29 s. Ending the function first means a
+  stuck call (an IdP or SageMaker that does not answer) ends in the portal's own error page and a logged,
+  counted error, instead of API Gateway's bare 504 with the function still running.
+
+Permissions
+-----------
+* ``sagemaker:DescribeUserProfile``, ``sagemaker:ListTags`` and ``sagemaker:CreatePresignedDomainUrl`` on
+  ``arn:${Partition}:sagemaker:${Region}:${Account}:user-profile/<domainId>/*`` only, and
+  ``sagemaker:DescribeDomain`` (error paths) on that one domain's ARN.
+* ``secretsmanager:GetSecretValue`` on the session key secret and the OIDC client secret only.
+* Writing to its own log group only (no ``AWSLambdaBasicExecutionRole``, which allows every log group).
+* X-Ray ``PutTraceSegments``/``PutTelemetryRecords``: the one ``Resource: *``, because X-Ray has no resource
+  types to scope to.
+* With ``enforceOwnerTagInIam``, ``CreatePresignedDomainUrl`` moves to a separate launch role that the
+  function assumes with a session tag naming the signed-in user; that role may only presign for profiles
+  whose owner tag equals the session tag. See :class:`LaunchRole`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import PortalConfig
+from infra.identity import OidcWiring
+from infra.logs import audit_log_group
+from infra.nag import resource_finding, suppress
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HANDLER = "portal.handler.handler"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+MEMORY_MB = 512
+TIMEOUT = Duration.seconds(25)
+SERVICE_NAME = "sagemaker-studio-portal"
+METRICS_NAMESPACE = "StudioPortal"
+
+# --- bundling ---------------------------------------------------------------------------------------------
+PYTHON_VERSION = "3.13"
+# Lambda's python3.13 runs on Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2_34 runs there.
+# pip does not widen an explicit --platform to older glibc tags, so each family is listed.
+WHEEL_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
+# The runtime ships these (and they are big); a dependency that pulls them in (aws-xray-sdk wants botocore)
+# must not shadow the runtime's copy.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", "tests", ".DS_Store")
+# Bump when the recipe below changes, so that cdk.out does not serve a bundle made by the old recipe.
+_RECIPE = f"v1 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} minus {' '.join(sorted(RUNTIME_PROVIDED))}"
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def remove_distributions(target: Path, names: frozenset[str]) -> list[str]:
+    """Delete installed distributions (by the files their RECORD lists) from a ``pip --target`` directory."""
+    removed = []
+    for dist_info in sorted(target.glob("*.dist-info")):
+        name = dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]
+        if _canonical(name) not in names:
+            continue
+        record = dist_info / "RECORD"
+        tops = {dist_info.name}
+        if record.exists():
+            for line in record.read_text().splitlines():
+                path = line.split(",", 1)[0]
+                if path and not path.startswith(("..", "/")):
+                    tops.add(path.split("/", 1)[0])
+        for top in tops:
+            entry = target / top
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            elif entry.exists():
+                entry.unlink()
+        removed.append(_canonical(name))
+    return removed
+
+
+def build_bundle(output: Path, root: Path = PROJECT_ROOT, python: str = sys.executable) -> None:
+    """Lay out /var/task: platform wheels of lambda/requirements.txt, then portal/ and templates/."""
+    command = [
+        python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--no-compile",
+        "--target", str(output), "--implementation", "cp", "--python-version", PYTHON_VERSION,
+        "--only-binary=:all:", *(arg for platform in WHEEL_PLATFORMS for arg in ("--platform", platform)),
+        "--requirement", str(root / "lambda" / "requirements.txt"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(
+            "Bundling the portal failed: pip could not install lambda/requirements.txt as Linux arm64 wheels "
+            f"for Python {PYTHON_VERSION} (PyPI must be reachable).\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
+    remove_distributions(output, RUNTIME_PROVIDED)
+    shutil.rmtree(output / "bin", ignore_errors=True)  # console scripts: nothing runs them in Lambda
+    shutil.copytree(root / "lambda" / "portal", output / "portal", ignore=_IGNORED, dirs_exist_ok=True)
+    shutil.copytree(root / "templates", output / "templates", ignore=_IGNORED, dirs_exist_ok=True)
+
+
+def source_hash(root: Path = PROJECT_ROOT) -> str:
+    """Hash of everything that goes into the bundle; CDK rebuilds only when it changes."""
+    digest = hashlib.sha256(_RECIPE.encode())
+    files = [root / "lambda" / "requirements.txt"]
+    for directory in (root / "lambda" / "portal", root / "templates"):
+        files += [path for path in directory.rglob("*") if path.is_file()
+                  and not any(part in ("__pycache__", ".pytest_cache", "tests") for part in path.parts)
+                  and path.suffix not in (".pyc", ".pyo")]
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@jsii.implements(ILocalBundling)
+class LocalBundling:
+    """Builds the bundle on this machine with pip's platform wheels: no Docker needed.
+
+    CDK calls this first and falls back to Docker only when it returns False, which it does only when
+    asked to (``PORTAL_BUNDLE_WITH_DOCKER=1``). A pip failure is an error, not a reason to try Docker.
+    """
+
+    def __init__(self, root: Path = PROJECT_ROOT, python: str = sys.executable) -> None:
+        self.root = root
+        self.python = python
+
+    def try_bundle(self, output_dir: str, options: Any = None) -> bool:
+        if os.environ.get("PORTAL_BUNDLE_WITH_DOCKER") == "1":
+            return False
+        build_bundle(Path(output_dir), self.root, self.python)
+        return True
+
+
+def portal_code(root: Path = PROJECT_ROOT) -> lambda_.Code:
+    docker_fallback = " && ".join([
+        "pip install --no-compile --target /asset-output --requirement /asset-input/lambda/requirements.txt",
+        "rm -rf /asset-output/bin /asset-output/boto3* /asset-output/botocore* /asset-output/s3transfer*",
+        "cp -r /asset-input/lambda/portal /asset-output/portal",
+        "cp -r /asset-input/templates /asset-output/templates",
+        "find /asset-output -name __pycache__ -prune -exec rm -rf {} +",
+    ])
+    return lambda_.Code.from_asset(
+        str(root),
+        # A custom hash over the bundle's inputs: CDK neither fingerprints the whole repository (.venv,
+        # node_modules) nor rebuilds an unchanged bundle.
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=source_hash(root),
+        bundling=BundlingOptions(
+            image=RUNTIME.bundling_image if RUNTIME.bundling_image else DockerImage.from_registry(
+                "public.ecr.aws/sam/build-python3.13"),
+            platform="linux/arm64",
+            command=["bash", "-c", docker_fallback],
+            local=LocalBundling(root),
+        ),
+    )
+
+
+# --- permissions ------------------------------------------------------------------------------------------
+def profile_arns(config: PortalConfig, stack: Stack) -> list[str]:
+    return [stack.format_arn(service="sagemaker", resource="user-profile", resource_name=f"{target.domain_id}/*")
+            for target in config.targets]
+
+
+def domain_arns(config: PortalConfig, stack: Stack) -> list[str]:
+    return [stack.format_arn(service="sagemaker", resource="domain", resource_name=target.domain_id)
+            for target in config.targets]
+
+
+def _profile_findings(scope: Construct, config: PortalConfig) -> list[str]:
+    """cdk-nag's IAM5 findings for each domain's ``user-profile/<domainId>/*``."""
+    return [resource_finding(scope, arn) for arn in profile_arns(config, Stack.of(scope))]
+
+
+_PROFILE_WILDCARD_REASON = (
+    "Scoped to the user profiles of the configured Studio domain only: the portal serves every employee, so it "
+    "must describe and launch any profile of that domain, and which profile is decided per request by the "
+    "identity mapping (and, with enforceOwnerTagInIam, by the owner tag condition in IAM itself).")
+
+
+class LaunchRole(Construct):
+    """IAM-enforced ownership: only this role may presign, and only for the caller's own profile.
+
+    The function assumes it with the session tag ``<ownerTag>=<signed-in identity>``. Its policy allows
+    ``sagemaker:CreatePresignedDomainUrl`` where ``sagemaker:ResourceTag/<ownerTag>`` equals
+    ``${aws:PrincipalTag/<ownerTag>}``, so a mapping bug in the portal cannot mint a URL for someone else's
+    profile: IAM refuses it. The trust policy admits only the function's role, only with that one tag key.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: PortalConfig,
+                 function_role: iam.IRole) -> None:
+        super().__init__(scope, construct_id)
+        tag = config.owner_tag
+        self.role = iam.Role(
+            self, "Role",
+            description="Assumed by the Studio portal with a session tag naming the signed-in user; presigns "
+                        "Studio URLs only for user profiles carrying the same tag value",
+            assumed_by=iam.PrincipalWithConditions(
+                iam.SessionTagsPrincipal(iam.ArnPrincipal(function_role.role_arn)),
+                {
+                    "StringLike": {f"aws:RequestTag/{tag}": "?*"},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [tag]},
+                },
+            ),
+            max_session_duration=Duration.hours(1),
+        )
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="PresignOwnProfileOnly",
+            actions=["sagemaker:CreatePresignedDomainUrl"],
+            resources=profile_arns(config, Stack.of(self)),
+            conditions={"StringEquals": {f"sagemaker:ResourceTag/{tag}": f"${{aws:PrincipalTag/{tag}}}"}},
+        ))
+        suppress(self.role, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON + " Here the tag condition confines "
+                 "each session to the profile tagged with its own identity.",
+                 findings=_profile_findings(self, config))
+
+
+class PortalFunction(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: PortalConfig, oidc: OidcWiring,
+                 session_key: secretsmanager.ISecret, base_url: str | None, code: lambda_.Code | None = None
+                 ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.log_group = audit_log_group(self, "Logs", days=config.log_retention_days)
+        self.role = iam.Role(
+            self, "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Studio portal function: read its two secrets, look up and launch Studio user profiles",
+        )
+        self.log_group.grant_write(self.role)
+
+        self.launch_role: iam.Role | None = None
+        if config.enforce_owner_tag_in_iam:
+            self.launch_role = LaunchRole(self, "Launch", config=config, function_role=self.role).role
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="AssumeLaunchRoleWithSessionTag",
+                actions=["sts:AssumeRole", "sts:TagSession"],
+                resources=[self.launch_role.role_arn],
+            ))
+
+        profile_actions = ["sagemaker:DescribeUserProfile", "sagemaker:ListTags"]
+        if self.launch_role is None:
+            profile_actions.append("sagemaker:CreatePresignedDomainUrl")
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="StudioUserProfiles", actions=sorted(profile_actions), resources=profile_arns(config, stack)))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="StudioDomain", actions=["sagemaker:DescribeDomain"], resources=domain_arns(config, stack)))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="PortalSecrets", actions=["secretsmanager:GetSecretValue"],
+            resources=[session_key.secret_arn, oidc.client_secret_resource]))
+        if oidc.kms_key_arn:
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="DecryptClientSecret", actions=["kms:Decrypt"], resources=[oidc.kms_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}},
+            ))
+
+        environment = {
+            "PORTAL_OIDC_ISSUER": oidc.issuer,
+            "PORTAL_OIDC_CLIENT_SECRET_ARN": oidc.client_secret_id,
+            "PORTAL_SESSION_KEY_ARN": session_key.secret_arn,
+            "PORTAL_DOMAIN_ID": config.domain_id,
+            "PORTAL_IDENTITY_CLAIM": config.identity_claim,
+            "PORTAL_OWNER_TAG": config.owner_tag,
+            "PORTAL_URL_EXPIRES_SECONDS": str(config.url_expires_seconds),
+            "PORTAL_STUDIO_SESSION_SECONDS": str(config.studio_session_seconds),
+            "PORTAL_SESSION_TTL_SECONDS": str(config.portal_session_seconds),
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "LOG_LEVEL": config.log_level,
+        }
+        if oidc.client_id:
+            environment["PORTAL_OIDC_CLIENT_ID"] = oidc.client_id
+        if base_url:
+            environment["PORTAL_BASE_URL"] = base_url
+        if self.launch_role is not None:
+            environment["PORTAL_LAUNCH_ROLE_ARN"] = self.launch_role.role_arn
+
+        self.function = lambda_.Function(
+            self, "Function",
+            description="SageMaker Studio portal: OIDC sign-in, then a redirect to a presigned Studio URL",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=code or portal_code(),
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment,
+            reserved_concurrent_executions=config.reserved_concurrency,
+        )
+
+        # CDK makes the function DependsOn both the role (already implied by the GetAtt of its ARN, which
+        # cfn-lint flags as W3005) and the role's policy (needed: the function must not start without it).
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None and policy.node.default_child is not None
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
+
+        suppress(self.role, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON, findings=_profile_findings(self, config))
+        suppress(self.role, "AwsSolutions-IAM5",
+                 "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
+                 "permissions (Service Authorization Reference), so Resource '*' is the only possible scope.",
+                 findings=["Resource::*"])
+        if RUNTIME.name != _latest_python():
+            suppress(self.function, "AwsSolutions-L1",
+                     f"Pinned to {RUNTIME.name} on purpose: lambda/requirements.txt, the bundled platform wheels "
+                     "and the test suite target this version; moving to a newer runtime is a tested change.")
+
+
+def _latest_python() -> str:
+    versions = [runtime.name for runtime in lambda_.Runtime.ALL if runtime.name.startswith("python3.")]
+    return max(versions, key=lambda name: int(name.split(".")[1]))

@@ -1,0 +1,200 @@
+"""CDK context validation: every bad value stops synth with a message naming the key and what is allowed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from infra.config import PLACEHOLDER_DOMAIN_ID, ConfigError, OidcFederation, PortalConfig, SamlFederation
+from tests.infra.conftest import BYO_SECRET, CDK_JSON_CONTEXT, CONFIGS, ROOT
+
+pytestmark = pytest.mark.infra
+
+
+def read(**overrides: Any) -> PortalConfig:
+    return PortalConfig.from_mapping({**CDK_JSON_CONTEXT, **overrides})
+
+
+def problems(**overrides: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        read(**overrides)
+    return str(caught.value)
+
+
+def test_cdk_json_defaults_are_valid_and_documented() -> None:
+    # Given the context shipped in cdk.json / When it is read
+    config = read()
+    # Then it is the documented default deployment
+    assert config.domain_id == PLACEHOLDER_DOMAIN_ID and config.uses_placeholder_domain
+    assert config.identity_source == "cognito" and config.cognito is not None
+    assert config.cognito.federation is None and config.cognito.mfa == "required"
+    assert config.cognito.feature_plan == "essentials" and config.cognito.domain_prefix is None
+    assert (config.url_expires_seconds, config.studio_session_seconds, config.portal_session_seconds) == (
+        30, 43200, 28800)
+    assert config.identity_claim == "email" and config.owner_tag == "studiouserid"
+    assert not config.enforce_owner_tag_in_iam
+    assert config.network.endpoint_type == "regional" and not config.network.restricted
+    assert config.waf.enabled and config.waf.rate_limit == 1000
+    assert config.log_retention_days == 365 and config.log_level == "INFO"
+    assert config.custom_domain is None and config.reserved_concurrency is None
+    assert config.api_gateway_cloudwatch_role and config.stage_name == "prod"
+    deploy_doc = (ROOT / "docs" / "deploy.md").read_text()
+    from infra.config import DEFAULTS
+
+    undocumented = [key for key in DEFAULTS if f"`{key}`" not in deploy_doc]
+    assert not undocumented, f"context keys missing from docs/deploy.md: {undocumented}"
+
+
+def test_every_test_configuration_is_valid() -> None:
+    for overrides in CONFIGS.values():
+        read(**overrides)
+
+
+def test_strings_from_the_command_line_are_converted() -> None:
+    # Given -c values, which always arrive as strings
+    config = read(enforceOwnerTagInIam="true", waf="no", urlExpiresSeconds="300",
+                  allowedCidrs="10.0.0.0/8, 192.168.0.0/16", reservedConcurrency="5", logLevel="warning")
+    # Then they have their proper types
+    assert config.enforce_owner_tag_in_iam is True and config.waf.enabled is False
+    assert config.url_expires_seconds == 300 and config.reserved_concurrency == 5
+    assert config.network.allowed_cidrs == ("10.0.0.0/8", "192.168.0.0/16")
+    assert config.log_level == "WARNING"
+    assert read(allowedCidrs='["10.1.0.0/16"]').network.allowed_cidrs == ("10.1.0.0/16",)
+
+
+def test_empty_values_fall_back_to_defaults() -> None:
+    assert read(customDomainName="", certificateArn="").custom_domain is None
+
+
+def test_federation_settings_are_typed() -> None:
+    saml = read(**CONFIGS["saml"]).cognito
+    assert saml is not None and isinstance(saml.federation, SamlFederation)
+    oidc = read(**CONFIGS["oidc-federation"]).cognito
+    assert oidc is not None and isinstance(oidc.federation, OidcFederation)
+    assert oidc.federation.provider_name == "EntraID"
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"domainId": "D-ABC"}, "domainId: got 'D-ABC'; expected a SageMaker Studio domain id matching d-(-*[a-z0-9]){1,61}"),
+    ({"domainId": "d-"}, "domainId"),
+    ({"domainId": "d-" + "a" * 62}, "domainId"),
+    ({"domainId": None}, "domainId: is required"),
+    ({"identitySource": "saml"}, "identitySource: got 'saml'; expected one of cognito, oidc"),
+    ({"federation": "okta"}, "federation: got 'okta'; expected one of none, saml, oidc"),
+    ({"federation": "saml"}, "samlMetadataUrl: is required"),
+    ({"federation": "saml", "samlMetadataUrl": "http://idp.example.com/m.xml"}, "samlMetadataUrl: got "),
+    ({"federation": "oidc"}, "federationOidcIssuer: is required"),
+    ({"federation": "oidc", "federationOidcIssuer": "https://idp", "federationOidcClientId": "x",
+      "federationOidcClientSecretArn": "my-secret"}, "federationOidcClientSecretArn: got 'my-secret'"),
+    ({"federationProviderName": "Okta"}, "federationProviderName: applies only with federation=saml or federation=oidc"),
+    ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml", "federationProviderName": "a b"},
+     "federationProviderName: got 'a b'"),
+    ({"identitySource": "oidc", "oidcIssuer": "https://i.example.com", "oidcClientId": "c",
+      "oidcClientSecretArn": BYO_SECRET, "cognitoMfa": "off"}, "cognitoMfa: applies only with identitySource=cognito"),
+    ({"identitySource": "oidc"}, "oidcIssuer: is required"),
+    ({"identitySource": "oidc", "oidcIssuer": "https://i", "oidcClientId": "c",
+      "oidcClientSecretArn": "arn:aws:s3:::bucket"}, "oidcClientSecretArn: got 'arn:aws:s3:::bucket'"),
+    ({"identitySource": "oidc", "federation": "saml"}, "federation: applies only with identitySource=cognito"),
+    ({"oidcIssuer": "https://idp.example.com"}, "oidcIssuer: applies only with identitySource=oidc"),
+    ({"urlExpiresSeconds": "301"}, "urlExpiresSeconds: got '301'; expected a whole number of seconds from 5 to 300"),
+    ({"urlExpiresSeconds": 4}, "urlExpiresSeconds: got 4; expected a whole number of seconds from 5 to 300"),
+    ({"studioSessionSeconds": "1799"}, "studioSessionSeconds: got '1799'; expected a whole number of seconds "
+                                       "from 1800 to 43200"),
+    ({"studioSessionSeconds": "12h"}, "studioSessionSeconds: got '12h'"),
+    ({"portalSessionSeconds": 10}, "portalSessionSeconds"),
+    ({"enforceOwnerTagInIam": "maybe"}, "enforceOwnerTagInIam: got 'maybe'; expected true or false"),
+    ({"ownerTag": "aws:owner"}, "ownerTag: got 'aws:owner'; expected a tag key not starting with aws:"),
+    ({"ownerTag": "owner tag!"}, "ownerTag: got 'owner tag!'"),
+    ({"identityClaim": "e mail"}, "identityClaim: got 'e mail'"),
+    ({"customDomainName": "Studio.Example.com", "certificateArn": CONFIGS["saml"]["certificateArn"]},
+     "customDomainName: got 'Studio.Example.com'; expected a lowercase DNS name"),
+    ({"customDomainName": "studio.example.com"}, "certificateArn: is required with customDomainName"),
+    ({"certificateArn": CONFIGS["saml"]["certificateArn"]}, "certificateArn: applies only together with "
+                                                           "customDomainName"),
+    ({"customDomainName": "studio.example.com", "certificateArn": CONFIGS["saml"]["certificateArn"],
+      "hostedZoneId": "Z123"}, "hostedZoneId, hostedZoneName: give both"),
+    ({"customDomainName": "studio.example.com", "certificateArn": CONFIGS["saml"]["certificateArn"],
+      "hostedZoneId": "Z123", "hostedZoneName": "example.org"}, "hostedZoneName: got 'example.org'; expected a "
+                                                                "zone that contains studio.example.com"),
+    ({"endpointType": "edge"}, "endpointType: got 'edge'; expected one of regional, private"),
+    ({"endpointType": "private"}, "vpcEndpointIds: is required with endpointType=private"),
+    ({"vpcEndpointIds": "vpce-0123456789abcdef0"}, "vpcEndpointIds: applies only with endpointType=private"),
+    ({"endpointType": "private", "vpcEndpointIds": "vpc-123"}, "vpcEndpointIds: got 'vpc-123'"),
+    ({"endpointType": "private", "vpcEndpointIds": "vpce-0123456789abcdef0", "customDomainName": "a.example.com",
+      "certificateArn": CONFIGS["saml"]["certificateArn"]}, "customDomainName: is not supported with "
+                                                            "endpointType=private"),
+    ({"allowedCidrs": "10.0.0.1/8"}, "allowedCidrs: got '10.0.0.1/8'; expected IPv4 or IPv6 networks"),
+    ({"allowedCidrs": "corp"}, "allowedCidrs: got 'corp'"),
+    ({"allowedCidrs": 42}, "allowedCidrs: got 42; expected a list of strings"),
+    ({"waf": "on"}, "waf: got 'on'; expected true or false"),
+    ({"wafRateLimit": "5"}, "wafRateLimit: got '5'; expected a whole number of requests per IP per 5 minutes "
+                            "from 10 to 2000000000"),
+    ({"logRetentionDays": "10"}, "logRetentionDays: got '10'; expected one of the CloudWatch Logs retention "
+                                 "periods: 1, 3, 5"),
+    ({"reservedConcurrency": "0"}, "reservedConcurrency: got '0'"),
+    ({"logLevel": "verbose"}, "logLevel: got 'verbose'; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ({"alarmEmail": "ops"}, "alarmEmail: got 'ops'"),
+    ({"alarmTopicArn": "ops-topic"}, "alarmTopicArn: got 'ops-topic'; expected an SNS topic ARN"),
+    ({"cognitoDomainPrefix": "my-aws-portal"}, "cognitoDomainPrefix: got 'my-aws-portal'; expected a prefix "
+                                               "without the reserved words"),
+    ({"cognitoDomainPrefix": "-portal"}, "cognitoDomainPrefix: got '-portal'"),
+    ({"cognitoMfa": "sms"}, "cognitoMfa: got 'sms'; expected one of required, optional, off"),
+    ({"cognitoFeaturePlan": "lite"}, "cognitoFeaturePlan: got 'lite'; expected one of essentials, plus"),
+    ({"stackName": "1portal"}, "stackName: got '1portal'"),
+    ({"stageName": "prod-1"}, "stageName: got 'prod-1'"),
+    ({"throttleRateLimit": "0"}, "throttleRateLimit"),
+    ({"domainID": "d-abc"}, "domainID: is not a setting of this portal (did you mean domainId?)"),
+])
+def test_bad_values_are_refused_with_the_key_and_the_allowed_values(overrides: dict[str, Any],
+                                                                     expected: str) -> None:
+    message = problems(**overrides)
+    assert expected in message
+    assert message.startswith("Invalid CDK context (set in cdk.json or with -c key=value):")
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    message = problems(domainId="nope", urlExpiresSeconds="0", waf="perhaps")
+    assert "domainId" in message and "urlExpiresSeconds" in message and "waf" in message
+
+
+def test_cdk_own_context_keys_are_not_mistaken_for_typos() -> None:
+    read(**{"aws:cdk:bundling-stacks": [], "@aws-cdk/core:newStyleStackSynthesis": True, "cli-telemetry": False})
+
+
+def app_run(context: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "PYTHONPATH": str(ROOT),
+           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_app_exits_with_a_readable_message_on_bad_context() -> None:
+    # Given the context the CDK CLI would pass for: cdk synth -c domainId=studio -c studioSessionSeconds=60
+    result = app_run({**CDK_JSON_CONTEXT, "domainId": "studio", "studioSessionSeconds": "60"})
+    # Then the app stops before building anything, with one line per key and no traceback
+    assert result.returncode == 1
+    assert "error: Invalid CDK context" in result.stderr
+    assert "domainId: got 'studio'; expected a SageMaker Studio domain id matching d-(-*[a-z0-9]){1,61}" in (
+        result.stderr)
+    assert "studioSessionSeconds: got '60'; expected a whole number of seconds from 1800 to 43200" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not (ROOT / "node_modules" / ".bin" / "cdk").exists() or not shutil.which("node"),
+                    reason="the pinned CDK CLI is installed by `npm ci` (make synth does it)")
+def test_cdk_cli_synth_fails_on_bad_context(tmp_path) -> None:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    result = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--output", str(tmp_path / "out"),
+         "-c", "domainId=d-ok123", "-c", "endpointType=private"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode != 0
+    assert "vpcEndpointIds: is required with endpointType=private" in result.stdout + result.stderr
