@@ -1,6 +1,7 @@
 """API Gateway (REST) entry point: parse the request, call one piece of logic, map the result.
 
-Routes: GET / (launch), GET /callback (OIDC redirect URI), GET /logout, GET /health.
+Routes: GET / (launch, chooser, deep links), GET /callback (OIDC redirect URI), GET /status (provisioning
+poll), GET /logout, GET /signed-out (where the IdP returns after logout), GET /health.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from portal.identity import identity_from_claims, owner_value
 from portal.launch import Person
 from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
 from portal.observability import logger, metrics, tracer
-from portal.pages import Pages
+from portal.pages import Pages, security_headers
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE, TRANSACTION_TTL_SECONDS
 from portal.targets import Target, allowed_targets, choose_target, parse_groups
 
@@ -125,14 +126,14 @@ def _expired(name: str) -> Cookie:
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response:
-    headers = pages().security_headers()
+    headers = dict(security_headers())
     headers["Location"] = location
     return Response(status_code=HTTPStatus.FOUND, headers=headers, cookies=cookies or [])
 
 
 def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | None = None, **context: Any) -> Response:
     body = pages().render(template, base_url=_safe_base_url(), request_id=_request_id(), **context)
-    return Response(status_code=status, content_type=HTML, body=body, headers=pages().security_headers(),
+    return Response(status_code=status, content_type=HTML, body=body, headers=dict(security_headers()),
                     cookies=cookies or [])
 
 
@@ -288,10 +289,15 @@ def session_payload(settings, identity: str, claims: dict[str, Any]) -> dict[str
 def logout() -> Response:
     portal = runtime.get()
     cleared = [_expired(SESSION_COOKIE), _expired(TRANSACTION_COOKIE)]
-    idp_logout = portal.oidc.logout_url(f"{base_url()}/")
+    idp_logout = portal.oidc.logout_url(f"{base_url()}/signed-out")
     if idp_logout:
         return redirect(idp_logout, cookies=cleared)
     return page("signed_out.html", cookies=cleared)
+
+
+@app.get("/signed-out")
+def signed_out() -> Response:
+    return page("signed_out.html", cookies=[_expired(SESSION_COOKIE)])
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -13,15 +13,18 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
-
-import jwt
-from jwt import PyJWK, PyJWKSet
 
 from portal.config import ConfigError, check_endpoint_url
 from portal.errors import IdentityProviderUnavailable, PortalMisconfigured, SignInFailed
 from portal.http import HttpError, JsonHttpClient
+
+if TYPE_CHECKING:
+    from jwt import PyJWK
+
+# PyJWT (and cryptography's X.509 machinery under it) is imported on first sign-in, not at cold start:
+# a warm session's launch never verifies a token.
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 CLOCK_SKEW_SECONDS = 60
@@ -109,9 +112,11 @@ class OidcClient:
         return metadata
 
     def _fetch_keys(self) -> list[PyJWK]:
+        import jwt
+
         try:
             document = self._http.get_json(self.metadata().jwks_uri)
-            key_set = PyJWKSet.from_dict(document)
+            key_set = jwt.PyJWKSet.from_dict(document)
         except HttpError as exc:
             raise IdentityProviderUnavailable(f"JWKS fetch failed: {exc}") from None
         except (jwt.PyJWKSetError, jwt.InvalidKeyError, TypeError, AttributeError, KeyError, ValueError):
@@ -177,6 +182,8 @@ class OidcClient:
         return id_token
 
     def verify_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
+        import jwt
+
         if len(id_token) > MAX_ID_TOKEN_LENGTH:
             raise SignInFailed("the ID token is too large")
         try:

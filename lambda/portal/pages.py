@@ -9,11 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from functools import cached_property
+from functools import cache
 from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup
 
 
 def find_templates_dir() -> Path:
@@ -28,32 +25,40 @@ def find_templates_dir() -> Path:
     raise FileNotFoundError("templates directory not found (set PORTAL_TEMPLATES_DIR)")
 
 
+@cache
+def _stylesheet() -> str:
+    return (find_templates_dir() / "portal.css").read_text()
+
+
+@cache
+def security_headers() -> dict[str, str]:
+    """Headers for every response; the CSP allows the one inline stylesheet by its hash and nothing else."""
+    digest = base64.b64encode(hashlib.sha256(_stylesheet().encode()).digest()).decode()
+    csp = ("default-src 'none'; "
+           f"style-src 'sha256-{digest}'; "
+           "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "Referrer-Policy": "no-referrer",
+        # Every response is about one signed-in person (or carries a credential): never store it anywhere.
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+    }
+
+
 class Pages:
     def __init__(self, templates_dir: Path | None = None):
-        directory = templates_dir or find_templates_dir()
-        self._env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True,
-                                auto_reload=False)
-        self._css = (directory / "portal.css").read_text()
+        # Imported here: a launch that ends in a redirect renders no page, so Jinja2 stays off the cold path.
+        from jinja2 import Environment, FileSystemLoader
 
-    @cached_property
-    def content_security_policy(self) -> str:
-        digest = base64.b64encode(hashlib.sha256(self._css.encode()).digest()).decode()
-        return ("default-src 'none'; "
-                f"style-src 'sha256-{digest}'; "
-                "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        directory = templates_dir or find_templates_dir()
+        self._env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, auto_reload=False)
 
     def render(self, template: str, **context) -> str:
-        # The stylesheet is our own file, not input: it must reach the page unescaped to match its hash.
-        return self._env.get_template(template).render(css=Markup(self._css), **context)  # noqa: S704
+        from markupsafe import Markup
 
-    def security_headers(self) -> dict[str, str]:
-        return {
-            "Content-Security-Policy": self.content_security_policy,
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-            "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-            "Referrer-Policy": "no-referrer",
-            # Every page is about one signed-in person (or a credential): never store it anywhere.
-            "Cache-Control": "no-store",
-            "Pragma": "no-cache",
-        }
+        # The stylesheet is our own file, not input: it must reach the page unescaped to match its hash.
+        return self._env.get_template(template).render(css=Markup(_stylesheet()), **context)  # noqa: S704

@@ -19,7 +19,6 @@ from portal.http import JsonHttpClient
 from portal.launch import Launcher, LaunchPolicy
 from portal.observability import logger
 from portal.oidc import OidcClient
-from portal.pages import Pages
 from portal.sealing import Sealer
 
 SESSION_COOKIE = "__Host-portal-session"
@@ -34,7 +33,6 @@ class Runtime:
     aws: AwsGateway
     oidc: OidcClient
     launcher: Launcher
-    pages: Pages
     session_sealer: Sealer
     transaction_sealer: Sealer
     _session_secret_raw: str = ""
@@ -95,7 +93,6 @@ def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Ru
         aws=aws,
         oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, JsonHttpClient()),
         launcher=Launcher(aws, policy),
-        pages=Pages(),
         session_sealer=session_sealer,
         transaction_sealer=transaction_sealer,
         _session_secret_raw=raw_keys,

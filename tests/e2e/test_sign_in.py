@@ -82,13 +82,14 @@ def test_sign_out_clears_the_session_and_ends_the_idp_session(page: Page, contex
 
     assert SESSION_COOKIE not in cookies(context)
     assert on_idp(page.url, stack) and urlsplit(page.url).path == "/oauth2/end_session", page.url
-    expect(page.locator("input[name=redirect_uri]")).to_have_value(f"{stack.portal_url}/")
+    expect(page.locator("input[name=redirect_uri]")).to_have_value(f"{stack.portal_url}/signed-out")
 
     with page.expect_navigation():
         page.locator('form[action$="/oauth2/end_session/confirm"] button[type=submit]').click()
 
-    # The IdP sends the browser back to the portal, which (no session any more) starts a new sign-in.
-    assert is_authorize_page(page.url, stack), page.url
+    # The IdP sends the browser back to the portal's "signed out" page, which offers to sign in again.
+    assert page.url == f"{stack.portal_url}/signed-out", page.url
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
     assert SESSION_COOKIE not in cookies(context)
     open_portal(page, stack)
     assert is_authorize_page(page.url, stack), page.url

@@ -228,8 +228,23 @@ def test_logout_clears_the_session_and_goes_to_the_idp(portal):
     response = portal.get("/logout")
     assert response["statusCode"] == 302
     assert header(response, "Location").startswith("https://idp.example.test/logout?")
+    assert parse_qs(urlsplit(header(response, "Location")).query)["post_logout_redirect_uri"] == [f"{BASE}/signed-out"]
     assert set_cookies(response)[SESSION_COOKIE]["max-age"] == "0"
     assert SESSION_COOKIE not in portal.cookies
+
+
+def test_signed_out_page_offers_to_sign_in_again(portal):
+    response = portal.get("/signed-out")
+    assert response["statusCode"] == 200 and "You have signed out" in response["body"]
+    assert f'href="{BASE}/"' in response["body"]
+
+
+def test_logout_without_an_idp_logout_page_shows_the_signed_out_page(portal):
+    document = portal.idp.discovery() | {"authorization_endpoint": "https://idp.example.test/auth"}
+    document.pop("end_session_endpoint")
+    portal.idp.discovery = lambda: document
+    response = portal.get("/logout")
+    assert response["statusCode"] == 200 and "You have signed out" in response["body"]
 
 
 def test_health_needs_no_sign_in_and_tells_nothing(portal):
