@@ -179,14 +179,16 @@ def running_stack(
     ``adapter_options``: keyword arguments for ``ApiGatewayAdapter`` (default ``methods=("GET",)``, as deployed).
     """
     servers: list[LocalServer] = []
+    servers_base_url_set = False
     try:
         sim_server = idp_server = None
         if local_sagemaker:
             sim = sim or SageMakerSim()
             sim_server = LocalServer(sim, port=sim_port, label="aws", quiet=quiet)
             servers.append(sim_server)
-            if sim.studio_base_url is None:
+            if sim.studio_base_url is None:  # presigned URLs point at this server (undone on exit)
                 sim.studio_base_url = sim_server.url
+                servers_base_url_set = True
         oidc_users: list[Any] = []
         if local_idp:
             import oidc_provider_mock
@@ -227,6 +229,8 @@ def running_stack(
         finally:
             if sim is not None:
                 sim.close()  # let requests held by injected delays finish
+                if servers_base_url_set:
+                    sim.studio_base_url = None
             for server in reversed(servers):
                 server.stop()
             reset_portal_runtime()

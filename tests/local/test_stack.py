@@ -192,3 +192,15 @@ def test_the_function_never_depends_on_the_local_tooling():
     requirements = (root / "lambda" / "requirements.txt").read_text().lower()
     for package in ("oidc-provider-mock", "werkzeug", "flask"):
         assert package not in requirements
+
+
+def test_a_simulator_can_be_reused_across_stacks():
+    from local.sagemaker_sim import SageMakerSim
+
+    sim = SageMakerSim()
+    for _ in range(2):
+        with running_stack(handler=echo, sim=sim) as stack:
+            client = boto3.session.Session().client("sagemaker")
+            url = client.create_presigned_domain_url(DomainId=DEMO_DOMAIN_ID, UserProfileName="alice")["AuthorizedUrl"]
+            assert url.startswith(stack.sim_url + "/studio/auth?token=")
+            assert Browser().get(url).status == 200
