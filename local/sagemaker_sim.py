@@ -400,13 +400,13 @@ class SageMakerSim:
 
     def reset(self) -> None:
         """Back to the seed: data, calls, faults, issued URLs and the clock offset; pending delays end now."""
-        self._wake.set()
-        self._wake = threading.Event()
+        self.close()
         self._reset_state()
 
     def close(self) -> None:
-        """Release any request held by an injected delay."""
-        self._wake.set()
+        """Release the requests held by injected delays now (later delays still apply)."""
+        wake, self._wake = self._wake, threading.Event()
+        wake.set()
 
     def now(self) -> float:
         return self._clock() + self._offset

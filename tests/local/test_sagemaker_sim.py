@@ -618,6 +618,14 @@ def test_injected_hang_times_the_client_out_and_reset_releases_it(sim_server, si
     assert time.monotonic() - started < 5
 
 
+def test_delays_still_apply_after_close(client, sim):
+    sim.close()
+    sim.inject("DescribeDomain", delay_seconds=0.2)
+    started = time.monotonic()
+    client.describe_domain(DomainId=DEMO_DOMAIN_ID)
+    assert time.monotonic() - started >= 0.2
+
+
 def test_inject_needs_an_error_or_a_delay(sim):
     with pytest.raises(ValueError):
         sim.inject("DescribeDomain")
