@@ -18,6 +18,9 @@ def new_rsa_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+_ISSUER_KEY = new_rsa_key()  # generating RSA keys is slow: every scripted IdP starts with this one
+
+
 def public_jwk(private_key, kid: str | None, alg: str = "RS256") -> dict[str, Any]:
     algorithm = jwt.algorithms.RSAAlgorithm if isinstance(private_key, rsa.RSAPrivateKey) else jwt.algorithms.ECAlgorithm
     jwk = json.loads(algorithm.to_jwk(private_key.public_key()))
@@ -34,7 +37,7 @@ class ScriptedIdentityProvider:
 
     issuer: str = ISSUER
     client_id: str = CLIENT_ID
-    keys: dict[str, Any] = field(default_factory=lambda: {"key-1": new_rsa_key()})
+    keys: dict[str, Any] = field(default_factory=lambda: {"key-1": _ISSUER_KEY})
     end_session: bool = True
     next_id_token: str | None = None
     token_status: int = 200

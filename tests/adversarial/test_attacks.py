@@ -1,0 +1,266 @@
+"""Attacks against the handler, with an identity provider whose keys and tokens the test controls.
+
+Each test names the threat it covers in docs/threat-model.md."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from portal import runtime
+from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
+from portal.sealing import Sealer
+from tests.support.events import header, set_cookies
+from tests.support.harness import BASE, PRESIGNED, Portal
+from tests.support.tokens import new_rsa_key
+
+
+@pytest.fixture
+def portal():
+    yield Portal()
+    runtime.reset()
+
+
+def start(portal):
+    response = portal.get("/")
+    query = parse_qs(urlsplit(header(response, "Location")).query)
+    return query["state"][0], query["nonce"][0]
+
+
+def finish(portal, token, state):
+    portal.idp.next_id_token = token
+    return portal.get(f"/callback?code=c0de&state={state}")
+
+
+def assert_refused(response, portal):
+    assert response["statusCode"] in (400, 401, 403), response["statusCode"]
+    assert SESSION_COOKIE not in portal.cookies
+    assert "Traceback" not in response["body"]
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hand_made(header_: dict, claims: dict, signature: bytes = b"") -> str:
+    head, body = b64(json.dumps(header_).encode()), b64(json.dumps(claims).encode())
+    return f"{head}.{body}.{b64(signature)}"
+
+
+# -- T1 forged ID tokens ----------------------------------------------------------------------------
+def forged_tokens(portal, nonce):
+    idp, now = portal.idp, int(time.time())
+    good = idp.claims(nonce=nonce)
+    public_pem = idp.keys["key-1"].public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    hs_header = {"alg": "HS256", "typ": "JWT", "kid": "key-1"}
+    unsigned = hand_made(hs_header, good)
+    hs256 = unsigned.rsplit(".", 1)[0]
+    hs256 += "." + b64(hmac.new(public_pem, hs256.encode(), hashlib.sha256).digest())
+    return {
+        "alg none": hand_made({"alg": "none", "typ": "JWT"}, good),
+        "alg None with kid": hand_made({"alg": "None", "kid": "key-1"}, good),
+        "HS256 keyed with the issuer's public key": hs256,
+        "signed by an unknown key": idp.sign(good, kid="key-1", key=new_rsa_key()),
+        "unknown kid": idp.sign(good, kid="attacker", key=new_rsa_key()),
+        "wrong iss": idp.sign(good | {"iss": "https://evil.example"}),
+        "wrong aud": idp.sign(good | {"aud": "someone-else"}),
+        "token for another client (azp)": idp.sign(good | {"aud": ["portal-client", "other"], "azp": "other"}),
+        "expired": idp.sign(good | {"exp": now - 3600, "iat": now - 7200}),
+        "issued in the future": idp.sign(good | {"iat": now + 3600, "exp": now + 7200}),
+        "missing nonce": idp.sign({k: v for k, v in good.items() if k != "nonce"}),
+        "wrong nonce": idp.sign(good | {"nonce": "replayed-from-elsewhere"}),
+        "missing identity claim": idp.sign({k: v for k, v in good.items() if k != "email"}),
+        "identity claim not a string": idp.sign(good | {"email": ["alice@example.com"]}),
+        "missing exp": idp.sign({k: v for k, v in good.items() if k != "exp"}),
+        "signature stripped": idp.sign(good).rsplit(".", 1)[0] + ".",
+        "payload swapped under a valid signature": (
+            idp.sign(good).split(".")[0] + "." + b64(json.dumps(good | {"email": "bob@example.com"}).encode())
+            + "." + idp.sign(good).split(".")[2]),
+        "not a JWT": "garbage",
+        "oversized": "a" * 20000,
+    }
+
+
+@pytest.mark.parametrize("forgery", list(forged_tokens(Portal(), "n")))
+def test_T1_forged_id_tokens_never_open_a_session(portal, forgery):
+    state, nonce = start(portal)
+    response = finish(portal, forged_tokens(portal, nonce)[forgery], state)
+    assert_refused(response, portal)
+
+
+# -- T2 the flow ------------------------------------------------------------------------------------
+def test_T2_login_csrf_with_another_browsers_state(portal):
+    start(portal)  # the victim started a sign-in of their own
+    attacker = Portal()
+    attacker_state, attacker_nonce = start(attacker)
+    # The attacker's own code and state, replayed into the victim's browser
+    token = attacker.idp.sign(attacker.idp.claims(nonce=attacker_nonce, email="mallory@example.com"))
+    response = finish(portal, token, attacker_state)
+    assert_refused(response, portal)
+
+
+def test_T2_replayed_callback_is_refused(portal):
+    state, nonce = start(portal)
+    transaction = portal.cookies[TRANSACTION_COOKIE]
+    assert finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce)), state)["statusCode"] == 302
+    # The same callback again, with the old transaction cookie: the IdP refuses the used code
+    portal.cookies = {TRANSACTION_COOKIE: transaction}
+    portal.idp.token_status = 400
+    assert_refused(portal.get(f"/callback?code=c0de&state={state}"), portal)
+
+
+@pytest.mark.parametrize("query", [
+    "error=access_denied&error_description=User+cancelled",
+    "error=<script>alert(1)</script>",
+    "code=" + "x" * 5000 + "&state=s",
+    "code=abc&state=" + "s" * 5000,
+    "code=%00%01&state=s",
+    "code=a&code=b&state=s",
+    "",
+])
+def test_T2_idp_errors_and_malformed_callbacks(portal, query):
+    start(portal)
+    response = portal.get(f"/callback?{query}")
+    assert_refused(response, portal)
+    assert "<script>" not in response["body"]
+
+
+# -- T3 cookies -------------------------------------------------------------------------------------
+def signed_in(portal):
+    state, nonce = start(portal)
+    finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce)), state)
+    return portal.cookies[SESSION_COOKIE]
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda value, portal: value[:-1],
+    lambda value, portal: value[: len(value) // 2],
+    lambda value, portal: value[:40] + ("A" if value[40] != "A" else "B") + value[41:],
+    lambda value, portal: "",
+    lambda value, portal: "x" * 10000,
+    lambda value, portal: Sealer(("another-deployment-" * 3,), SESSION_COOKIE).seal({"sub": "alice@example.com",
+                                                                                       "iss": portal.idp.issuer}, 600),
+    lambda value, portal: Sealer(("s" * 48,), SESSION_COOKIE).seal({"sub": "alice@example.com",
+                                                                    "iss": portal.idp.issuer}, -10),
+    lambda value, portal: Sealer(("s" * 48,), TRANSACTION_COOKIE).seal({"sub": "alice@example.com",
+                                                                        "iss": portal.idp.issuer}, 600),
+], ids=["truncated-1", "truncated-half", "bit-flip", "empty", "huge", "other-deployment", "expired",
+        "sealed-as-the-other-cookie"])
+def test_T3_bad_session_cookies_mean_signed_out(portal, mangle):
+    value = signed_in(portal)
+    portal.cookies = {SESSION_COOKIE: mangle(value, portal)}
+    response = portal.get("/")
+    assert response["statusCode"] == 302
+    assert header(response, "Location").startswith(portal.idp.issuer + "/authorize")
+
+
+def test_T3_transaction_cookie_in_the_session_slot_and_back(portal):
+    start(portal)
+    transaction = portal.cookies[TRANSACTION_COOKIE]
+    portal.cookies = {SESSION_COOKIE: transaction}
+    assert header(portal.get("/"), "Location").startswith(portal.idp.issuer + "/authorize")
+    session = signed_in(portal)
+    portal.cookies = {}
+    state, _ = start(portal)
+    portal.cookies = {TRANSACTION_COOKIE: session}
+    assert_refused(portal.get(f"/callback?code=c&state={state}"), portal)
+
+
+def test_T3_many_and_duplicate_cookies(portal):
+    value = signed_in(portal)
+    jar = {f"c{i}": "v" * 100 for i in range(50)}
+    portal.cookies = {**jar, SESSION_COOKIE: value}
+    portal.expect_launch()
+    assert portal.get("/")["statusCode"] == 302
+
+
+# -- T4 redirects -----------------------------------------------------------------------------------
+OPEN_REDIRECTS = [
+    "//evil.example", "/\\evil.example", "/%5Cevil.example", "https://evil.example", "/%2F%2Fevil.example",
+    "/\r\nLocation: https://evil.example", "/%0d%0aSet-Cookie:x=y", "javascript:alert(1)", "/\t/evil.example",
+    "/" + "a" * 2000,
+]
+
+
+@pytest.mark.parametrize("return_to", OPEN_REDIRECTS)
+def test_T4_return_paths_in_the_transaction_never_leave_the_portal(portal, return_to):
+    # Even a forged transaction (the key is known to this test) can only return to the portal.
+    sealer = Sealer(("s" * 48,), TRANSACTION_COOKIE)
+    state, nonce = "st", "nn"
+    portal.cookies = {TRANSACTION_COOKIE: sealer.seal({"state": state, "nonce": nonce, "verifier": "v",
+                                                       "return_to": return_to}, 600)}
+    response = finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce)), state)
+    assert response["statusCode"] == 302
+    assert header(response, "Location").startswith(BASE + "/")
+    assert "\n" not in header(response, "Location") and "\r" not in header(response, "Location")
+
+
+@pytest.mark.parametrize("path", [
+    "//evil.example/", "/%2F%2Fevil.example", "/?target=demo&path=https://evil.example",
+    "/?target=studio&path=" + quote("//evil.example"), "/?app=studio&path=" + quote("/\\evil"),
+    "/?target=studio%0d%0aLocation:%20https://evil.example",
+])
+def test_T4_no_request_sends_the_browser_to_another_host(portal, path):
+    signed_in(portal)
+    portal.expect_launch()  # should the path reach a launch, Studio is a legitimate destination
+    response = portal.get(path)
+    location = header(response, "Location") or ""
+    assert location == "" or location.startswith((BASE + "/", portal.idp.issuer + "/", PRESIGNED))
+    assert response["statusCode"] in (302, 400, 404)
+
+
+# -- T5 identity --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("email, owner_tag, launches", [
+    ("john.doe@example.com", "john-doe@example.com", False),   # look-alike slug
+    ("JOHN-DOE@EXAMPLE.COM", "john-doe@example.com", True),    # case: same person
+    ("john-doe@example.com.evil", "john-doe@example.com", False),
+    ("\u0458ohn-doe@example.com", "john-doe@example.com", False),  # Cyrillic je: not the same person
+    ("john-do\u0435@example.com", "john-doe@example.com", False),  # Cyrillic ie
+])
+def test_T5_look_alike_identities_never_get_someone_elses_url(portal, email, owner_tag, launches):
+    state, nonce = start(portal)
+    finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce, email=email)), state)
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-demo0portal01/"
+    from portal.identity import profile_slug
+
+    try:
+        profile = profile_slug(email)
+    except Exception:
+        profile = None
+    if profile:
+        portal.stubber.add_response("describe_user_profile", {"UserProfileArn": arn + profile, "Status": "InService"})
+        portal.stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": owner_tag}]})
+        if launches:
+            portal.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": "https://studio/x"})
+    response = portal.get("/")
+    assert (response["statusCode"] == 302) is launches
+    portal.stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("email", ["...@example.com", "\u00e9\u00e8@example.com", "@", "----@x"])
+def test_T5_identities_that_map_to_nothing_get_a_page_not_a_guess(portal, email):
+    state, nonce = start(portal)
+    finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce, email=email)), state)
+    response = portal.get("/")
+    assert response["statusCode"] == 403 and "can't be matched" in response["body"]
+
+
+def test_T5_very_long_identity_maps_to_at_most_63_characters(portal):
+    email = "a" * 70 + "@example.com"
+    state, nonce = start(portal)
+    finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce, email=email)), state)
+    portal.expect_launch(profile="a" * 63, owner=email)
+    assert portal.get("/")["statusCode"] == 302
+
+
+def test_session_cookie_set_by_callback_is_only_issued_after_every_check(portal):
+    state, nonce = start(portal)
+    response = finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce)), state)
+    cookie = set_cookies(response)[SESSION_COOKIE]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"

@@ -1,0 +1,74 @@
+"""A warm portal container driven with REST API events: a scripted IdP, a stubbed SageMaker."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+from botocore.stub import Stubber
+
+from portal import runtime
+from portal.aws import AwsGateway
+from portal.config import load_settings
+from portal.handler import handler
+from tests.support.events import API_HOST, FakeContext, event_for_url, header, set_cookies
+from tests.support.tokens import FakeHttp, ScriptedIdentityProvider
+
+DOMAIN = "d-demo0portal01"
+BASE = f"https://{API_HOST}/prod"
+PRESIGNED = "https://d-demo0portal01.studio.us-east-1.sagemaker.aws/auth?token=BEARER-SECRET"
+ENV = {
+    "PORTAL_OIDC_ISSUER": "https://idp.example.test",
+    "PORTAL_OIDC_CLIENT_ID": "portal-client",
+    "PORTAL_OIDC_CLIENT_SECRET": "client-secret-value",
+    "PORTAL_SESSION_KEY": "s" * 48,
+    "PORTAL_DOMAIN_ID": DOMAIN,
+}
+
+
+# One session for every container: it caches botocore's service models, which are slow to load.
+_SESSION = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
+
+
+class Portal:
+    """One warm container: the handler, its IdP and its stubbed SageMaker."""
+
+    def __init__(self, env=None):
+        settings = load_settings(ENV | (env or {}))
+        self.idp = ScriptedIdentityProvider(issuer=settings.oidc_issuer)
+        self.http = FakeHttp(self.idp)
+        session = _SESSION
+        self.sagemaker = session.client("sagemaker")
+        self.stubber = Stubber(self.sagemaker)
+        self.stubber.activate()
+        gateway = AwsGateway(session)
+        gateway._clients[("sagemaker", None)] = self.sagemaker
+        built = runtime.build(settings, gateway)
+        built.oidc._http = self.http
+        runtime._current = built
+        self.cookies: dict[str, str] = {}
+
+    def get(self, url_or_path, **kwargs):
+        event = event_for_url(url_or_path.removeprefix(BASE), cookies=self.cookies, **kwargs)
+        response = handler(event, FakeContext())
+        for name, morsel in set_cookies(response).items():
+            if morsel["max-age"] == "0":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = morsel.value
+        return response
+
+    def expect_launch(self, profile="alice", owner="alice@example.com", status="InService", url=PRESIGNED):
+        arn = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/{profile}"
+        self.stubber.add_response("describe_user_profile", {"UserProfileArn": arn, "Status": status})
+        self.stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": owner}]})
+        if status == "InService":
+            self.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": url})
+
+    def sign_in(self, **claims):
+        start = self.get("/")
+        assert start["statusCode"] == 302
+        authorize = urlsplit(header(start, "Location"))
+        query = parse_qs(authorize.query)
+        self.idp.next_id_token = self.idp.sign(self.idp.claims(nonce=query["nonce"][0], **claims))
+        return self.get(f"/callback?code=the-code&state={query['state'][0]}")
+
+
