@@ -169,7 +169,14 @@ def refs(value: Any) -> set[str]:
 
 
 def flat(value: Any) -> str:
-    """A template value as one string: Refs become <Name>, joins joined (like cdk-nag's flattening)."""
-    from infra.nag import flatten
-
-    return flatten(value)
+    """A template value as one string: ``{"Ref": "X"}`` -> ``<X>``, ``Fn::GetAtt`` -> ``<X.Attr>``, joins joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        delimiter, items = value["Fn::Join"]
+        return delimiter.join(flat(item) for item in items)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    raise AssertionError(f"unexpected template value {value!r}")

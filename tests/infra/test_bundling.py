@@ -1,0 +1,111 @@
+"""The function's code bundle, built without Docker: /var/task/portal + /var/task/templates + Linux arm64
+wheels of lambda/requirements.txt, without boto3/botocore (the runtime's), caches or tests.
+
+test_synth_bundles_locally_without_docker is the one test that installs from PyPI (through CDK's own
+bundling, exactly as `make synth` does).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from infra.function import WHEEL_PLATFORMS, LocalBundling, remove_distributions, source_hash
+from tests.infra.conftest import CONFIGS, ROOT, build
+
+pytestmark = pytest.mark.infra
+
+EM_AARCH64 = 183
+
+
+def elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return struct.unpack("<H", header[18:20])[0]
+
+
+def fake_dist(target: Path, name: str, version: str, files: list[str]) -> None:
+    dist_info = target / f"{name}-{version}.dist-info"
+    dist_info.mkdir(parents=True)
+    for file in files:
+        (target / file).parent.mkdir(parents=True, exist_ok=True)
+        (target / file).write_text("x")
+    records = [*files, f"{dist_info.name}/METADATA", f"{dist_info.name}/RECORD", "../../bin/tool"]
+    (dist_info / "METADATA").write_text(f"Name: {name}\n")
+    (dist_info / "RECORD").write_text("\n".join(f"{record},," for record in records))
+
+
+def test_remove_distributions_deletes_exactly_the_runtime_provided_ones(tmp_path: Path) -> None:
+    # Given a pip --target directory with botocore (pulled in by aws-xray-sdk) next to the portal's deps
+    fake_dist(tmp_path, "botocore", "1.44.8", ["botocore/__init__.py", "botocore/data/x.json"])
+    fake_dist(tmp_path, "s3transfer", "0.14.0", ["s3transfer/__init__.py"])
+    fake_dist(tmp_path, "jmespath", "1.1.0", ["jmespath/__init__.py"])
+    fake_dist(tmp_path, "typing_extensions", "4.16.0", ["typing_extensions.py"])
+    # When the runtime-provided distributions are removed
+    removed = remove_distributions(tmp_path, frozenset({"boto3", "botocore", "s3transfer"}))
+    # Then only those went, files and metadata, and nothing outside the directory was touched
+    assert sorted(removed) == ["botocore", "s3transfer"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "jmespath", "jmespath-1.1.0.dist-info", "typing_extensions-4.16.0.dist-info", "typing_extensions.py"]
+
+
+def test_source_hash_follows_the_bundle_inputs_only(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "lambda" / "portal").mkdir(parents=True)
+    (root / "templates").mkdir()
+    (root / "lambda" / "requirements.txt").write_text("jinja2==3.1.6\n")
+    (root / "lambda" / "portal" / "handler.py").write_text("def handler(event, context): ...\n")
+    (root / "templates" / "base.html").write_text("<html></html>")
+    first = source_hash(root)
+    # Caches, tests and files outside the bundle do not change it
+    (root / "lambda" / "portal" / "__pycache__").mkdir()
+    (root / "lambda" / "portal" / "__pycache__" / "handler.cpython-313.pyc").write_bytes(b"\0")
+    (root / "lambda" / "portal" / "tests").mkdir()
+    (root / "lambda" / "portal" / "tests" / "test_x.py").write_text("")
+    (root / "README.md").write_text("docs")
+    assert source_hash(root) == first
+    # A change to the code, a template or a pin does
+    (root / "templates" / "base.html").write_text("<html lang=en></html>")
+    second = source_hash(root)
+    assert second != first
+    (root / "lambda" / "requirements.txt").write_text("jinja2==3.1.7\n")
+    assert source_hash(root) != second
+
+
+def test_docker_is_only_a_fallback_on_request(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PORTAL_BUNDLE_WITH_DOCKER", "1")
+    assert LocalBundling(ROOT).try_bundle(str(tmp_path), None) is False
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_bundles_locally_without_docker(tmp_path: Path) -> None:
+    # Given a synth that bundles, as `cdk synth` does (this machine has no Docker engine)
+    result = build("default", CONFIGS["default"], tmp_path / "cdk.out", bundling=True)
+    # When the function's asset is looked up in the cloud assembly
+    code = result.function["Properties"]["Code"]
+    asset_hash = code["S3Key"].removesuffix(".zip")
+    manifest = json.loads((result.template_path.parent / f"{result.stack.artifact_id}.assets.json").read_text())
+    source = manifest["files"][asset_hash]["source"]
+    assert source["packaging"] == "zip"
+    bundle = result.template_path.parent / source["path"]
+    # Then it is laid out as /var/task/portal + /var/task/templates
+    names = {path.name for path in bundle.iterdir()}
+    assert (bundle / "portal" / "handler.py").is_file() and (bundle / "portal" / "__init__.py").is_file()
+    assert (bundle / "templates" / "base.html").is_file()
+    for module in ("aws_lambda_powertools", "jinja2", "jwt", "cryptography", "markupsafe", "aws_xray_sdk"):
+        assert module in names, module
+    # Without what the Lambda runtime provides, without console scripts, caches, tests or local tooling
+    assert not {"boto3", "botocore", "s3transfer", "bin", "local", "tests", "infra", ".venv"} & names
+    assert not [name for name in names if name.startswith(("boto3-", "botocore-", "s3transfer-"))]
+    assert not list(bundle.rglob("__pycache__")) and not list(bundle.rglob("*.pyc"))
+    assert not list((bundle / "portal").rglob("test_*.py"))
+    # And its compiled extensions are Linux arm64 builds (manylinux wheels), whatever this machine is
+    extensions = list(bundle.rglob("*.so"))
+    assert extensions, "cryptography, cffi and markupsafe ship compiled extensions"
+    assert {elf_machine(path) for path in extensions} == {EM_AARCH64}
+    wheel_tags = " ".join((path / "WHEEL").read_text() for path in bundle.glob("*.dist-info") if (path / "WHEEL").exists())
+    assert "aarch64" in wheel_tags and "x86_64" not in wheel_tags
+    assert any(platform.split("_", 1)[0] in wheel_tags for platform in WHEEL_PLATFORMS)

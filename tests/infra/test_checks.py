@@ -1,0 +1,113 @@
+"""The tools AWS users trust: cdk-nag (AWS Solutions) and cfn-lint, on every configuration."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from aws_cdk import App
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint_file
+
+import infra.nag
+from infra.config import PortalConfig
+from infra.stack import PortalStack
+from tests.infra.conftest import CONFIGS, build, context_for
+
+pytestmark = pytest.mark.infra
+
+NAMES = list(CONFIGS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cdk_nag_reports_nothing_unacknowledged(synth, name: str) -> None:
+    # Given the synthesized app (synth would have failed on an unacknowledged error)
+    result = synth(name)
+    # When the AWS Solutions pack checks it again, directly
+    report = AwsSolutionsChecks(verbose=True).validate_scope(result.app)
+    # Then there is no finding at all, warnings included
+    assert report.success
+    assert [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations] == []
+    validation = json.loads((result.template_path.parent / "validation-report.json").read_text()) if (
+        result.template_path.parent / "validation-report.json").exists() else {"pluginReports": []}
+    for plugin in validation["pluginReports"]:
+        if plugin["pluginName"] == "AwsSolutions":
+            assert plugin["violations"] == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_acknowledgement_has_a_reason_in_the_template(synth, name: str) -> None:
+    result = synth(name)
+    acknowledged = 0
+    for resource in result.json["Resources"].values():
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+            acknowledged += 1
+            assert rule["id"].startswith("AwsSolutions-")
+            assert len(rule["reason"]) >= 40, rule
+    assert acknowledged > 0
+
+
+class _RecordingValidations:
+    """Stands in for aws_cdk.Validations: records what the stack acknowledges instead of acknowledging it."""
+
+    recorded: list[tuple[str, str]] = []
+
+    def __init__(self, scope) -> None:
+        self.scope = scope
+
+    @classmethod
+    def of(cls, scope):
+        return cls(scope)
+
+    def acknowledge(self, *rules) -> None:
+        for rule in rules:
+            self.recorded.append((self.scope.node.path, rule.id))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_acknowledgement_answers_a_real_finding(monkeypatch, name: str) -> None:
+    # Given the stack built with acknowledgements recorded but not applied
+    _RecordingValidations.recorded = []
+    monkeypatch.setattr(infra.nag, "Validations", _RecordingValidations)
+    app = App(context=context_for(CONFIGS[name]), builtin_cloud_formation_validation=False)
+    config = PortalConfig.from_context(app.node.try_get_context, list(app.node.get_all_context()))
+    PortalStack(app, config.stack_name, config=config)
+    # When cdk-nag checks it
+    findings: dict[str, list[str]] = defaultdict(list)
+    for violation in AwsSolutionsChecks().validate_scope(app).violations:
+        findings[violation.rule_name] += [resource.construct_path for resource in violation.violating_resources]
+    # Then each acknowledgement matches a finding on that construct or below it: none is stale or too broad
+    assert _RecordingValidations.recorded
+    for path, rule_id in _RecordingValidations.recorded:
+        assert any(found == path or found.startswith(path + "/") for found in findings.get(rule_id, [])), (
+            f"{rule_id} acknowledged on {path} but not reported there")
+    # And every finding is acknowledged (the synth tests prove the same through the real mechanism)
+    for rule_id, paths in findings.items():
+        for found in paths:
+            assert any(rule_id == rid and (found == path or found.startswith(path + "/"))
+                       for path, rid in _RecordingValidations.recorded), (rule_id, found)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cfn_lint_is_clean(synth, name: str) -> None:
+    template = synth(name).template_path
+    matches = lint_file(template, config=ManualArgs(regions=["us-east-1", "eu-west-1", "ap-southeast-2"]))
+    # Informational (I...) findings are advice, not defects; errors and warnings fail.
+    assert [str(match) for match in matches if not match.rule.id.startswith("I")] == []
+
+
+def test_cdk_built_in_cloudformation_validation_finds_no_error(tmp_path: Path) -> None:
+    # cdk.json turns on @aws-cdk/core:validateAgainstDefaultRules, so `cdk synth` fails on its errors too
+    result = build("default", CONFIGS["default"], tmp_path, validation=True)
+    report = json.loads((result.template_path.parent / "validation-report.json").read_text())
+    for plugin in report["pluginReports"]:
+        errors = [violation for violation in plugin["violations"] if violation["severity"] in ("error", "fatal")]
+        assert errors == [], plugin["pluginName"]
+        if plugin["pluginName"] != "Construct Annotations":
+            assert plugin["violations"] == [], plugin
+    # The one warning is ours: the placeholder domain id shipped in cdk.json
+    (annotations,) = [plugin for plugin in report["pluginReports"] if plugin["pluginName"] == "Construct Annotations"]
+    assert [violation["ruleName"] for violation in annotations["violations"]] == [
+        "Annotation::portal:placeholder-domain"]
