@@ -134,8 +134,10 @@ class PortalApi(Construct):
         # output would repeat it, or point at the disabled execute-api endpoint.
         self.rest_api.node.try_remove_child("Endpoint")
         integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
-        self.rest_api.root.add_method("GET", integration)
-        self.rest_api.root.add_resource("{proxy+}").add_method("GET", integration)
+        self.methods = [
+            self.rest_api.root.add_method("GET", integration),
+            self.rest_api.root.add_resource("{proxy+}").add_method("GET", integration),
+        ]
 
         if network.restricted:
             self.rest_api.add_gateway_response(
@@ -172,13 +174,14 @@ class PortalApi(Construct):
         return self.rest_api.deployment_stage
 
     def _acknowledge(self, config: PortalConfig) -> None:
-        suppress(self.rest_api, "AwsSolutions-APIG4",
-                 "The portal authenticates users itself with OpenID Connect (authorization code flow with state, "
-                 "nonce and PKCE): browsers arrive by top-level navigation from a bookmark or SSO tile without "
-                 "any token, so an API Gateway authorizer could only reject them before they can sign in.")
-        suppress(self.rest_api, "AwsSolutions-COG4",
-                 "Same reason as APIG4: a Cognito authorizer needs a token in the request, but the portal is where "
-                 "users get signed in (by Cognito or the corporate IdP) in the first place.")
+        for method in self.methods:
+            suppress(method, "AwsSolutions-APIG4",
+                     "The portal authenticates users itself with OpenID Connect (authorization code flow with "
+                     "state, nonce and PKCE): browsers arrive by top-level navigation from a bookmark or SSO tile "
+                     "without any token, so an API Gateway authorizer could only reject them before they sign in.")
+            suppress(method, "AwsSolutions-COG4",
+                     "Same reason as APIG4: a Cognito authorizer needs a token in the request, but the portal is "
+                     "where users get signed in (by Cognito or the corporate IdP) in the first place.")
         suppress(self.rest_api, "AwsSolutions-APIG2",
                  "There are no request bodies or models to validate: the only method is GET, and its few query "
                  "parameters (code, state, error, deep-link targets) are validated by the function itself.")

@@ -227,7 +227,8 @@ class LaunchRole(Construct):
             resources=profile_arns(config, Stack.of(self)),
             conditions={"StringEquals": {f"sagemaker:ResourceTag/{tag}": f"${{aws:PrincipalTag/{tag}}}"}},
         ))
-        suppress(self.role, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON + " Here the tag condition confines "
+        policy = self.role.node.find_child("DefaultPolicy")
+        suppress(policy, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON + " Here the tag condition confines "
                  "each session to the profile tagged with its own identity.",
                  findings=_profile_findings(self, config))
 
@@ -316,8 +317,8 @@ class PortalFunction(Construct):
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
 
-        suppress(self.role, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON, findings=_profile_findings(self, config))
-        suppress(self.role, "AwsSolutions-IAM5",
+        suppress(policy, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON, findings=_profile_findings(self, config))
+        suppress(policy, "AwsSolutions-IAM5",
                  "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
                  "permissions (Service Authorization Reference), so Resource '*' is the only possible scope.",
                  findings=["Resource::*"])

@@ -12,9 +12,11 @@ is still reported.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from aws_cdk import Acknowledgment, App, Stack, Validations
+import jsii
+from aws_cdk import Acknowledgment, App, Aspects, CfnResource, IAspect, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -24,12 +26,47 @@ _GRANULAR_RULES = ("AwsSolutions-IAM4", "AwsSolutions-IAM5")
 def apply_checks(app: App) -> None:
     """Run AwsSolutionsChecks over the whole app, explaining each finding, and record acknowledgements in
     the templates' metadata."""
-    Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    Aspects.of(app).add(AcknowledgementsInTemplate())
+
+
+_GRANULAR_ID = re.compile(r"^(?P<rule>[A-Za-z]+-[A-Za-z0-9]+)\[(?P<finding>.+)\]$")
+
+
+@jsii.implements(IAspect)
+class AcknowledgementsInTemplate:
+    """Writes each resource's acknowledged rules into its template ``Metadata.cdk_nag.rules_to_suppress``,
+    in the format cdk-nag has always used there (``id``, ``reason``, ``applies_to`` for granular findings),
+    so the reasons travel with the template and tools reading that block (cdk-nag on an included template)
+    honour them."""
+
+    def visit(self, node: IConstruct) -> None:
+        if not CfnResource.is_cfn_resource(node):
+            return
+        rules: dict[tuple[str, str], list[str]] = {}
+        scope: IConstruct | None = node
+        while scope is not None:
+            for entry in scope.node.metadata:
+                if entry.type != Validations.ACKNOWLEDGED_RULES_METADATA_KEY or not entry.data:
+                    continue
+                for qualified_id, reason in dict(entry.data).items():
+                    rule_id = re.sub(r"^annotation::", "", qualified_id, flags=re.IGNORECASE)
+                    match = _GRANULAR_ID.match(rule_id)
+                    key = (match["rule"], reason) if match else (rule_id, reason)
+                    findings = rules.setdefault(key, [])
+                    if match and match["finding"] not in findings:
+                        findings.append(match["finding"])
+            scope = scope.node.scope
+        if rules:
+            assert isinstance(node, CfnResource)
+            node.add_metadata("cdk_nag", {"rules_to_suppress": [
+                {"id": rule_id, "reason": reason, **({"applies_to": findings} if findings else {})}
+                for (rule_id, reason), findings in rules.items()
+            ]})
 
 
 def suppress(construct: IConstruct, rule_id: str, reason: str, *, findings: list[str] | None = None) -> None:
-    """Acknowledge one cdk-nag rule on ``construct`` (and its children) with a written reason.
+    """Acknowledge one cdk-nag rule on ``construct``'s CloudFormation resource with a written reason.
 
     IAM4/IAM5 report one finding per managed policy or wildcard (``Resource::*``, ``Policy::arn:...``); each
     accepted one must be listed in ``findings``.
@@ -39,7 +76,11 @@ def suppress(construct: IConstruct, rule_id: str, reason: str, *, findings: list
     if rule_id in _GRANULAR_RULES and not findings:
         raise ValueError(f"{rule_id} acknowledgements must name the findings they accept")
     ids = [f"{rule_id}[{finding}]" for finding in findings] if findings else [rule_id]
-    Validations.of(construct).acknowledge(*(Acknowledgment(id=rule_id_, reason=reason) for rule_id_ in ids))
+    # On the CloudFormation resource itself, not the whole subtree of an L2 construct: an acknowledgement
+    # must not silently cover resources added under it later.
+    child = construct.node.default_child
+    target = child if child is not None and CfnResource.is_cfn_resource(child) else construct
+    Validations.of(target).acknowledge(*(Acknowledgment(id=rule_id_, reason=reason) for rule_id_ in ids))
 
 
 def resource_finding(scope: IConstruct, value: str) -> str:
