@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
 
 from local.stack import RunningStack
 
@@ -116,3 +116,25 @@ def assert_portal_page(page: Page, response: Response, status: int) -> None:
 def screenshot(page: Page, name: str) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS_DIR / name))
+
+
+def redirect_chain(response: Response) -> list[tuple[str, int]]:
+    """(URL, status) of every hop that led to ``response``, oldest first, ``response`` last."""
+    hops = [(response.url, response.status)]
+    request = response.request.redirected_from
+    while request is not None:
+        previous = request.response()
+        hops.append((request.url, previous.status if previous is not None else 0))
+        request = request.redirected_from
+    return hops[::-1]
+
+
+def assert_studio_page(
+    page: Page, stack: RunningStack, *, profile: str, domain: str, space: str = "", landing: str = ""
+) -> None:
+    """The browser is on the simulated Studio page, signed in for exactly this profile, space and landing."""
+    assert is_studio_auth(page.url, stack), page.url
+    expect(page.locator("#studio-profile")).to_have_text(profile)
+    expect(page.locator("#studio-domain")).to_have_text(domain)
+    expect(page.locator("#studio-space")).to_have_text(space)
+    expect(page.locator("#studio-landing")).to_have_text(landing)
