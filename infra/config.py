@@ -76,6 +76,7 @@ class SamlFederation:
     provider_name: str
     metadata_url: str
     email_attribute: str
+    email_verified_attribute: str
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ DEFAULTS: dict[str, Any] = {
     "federationProviderName": "CorporateIdP",
     "samlMetadataUrl": None,
     "samlEmailAttribute": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "samlEmailVerifiedAttribute": "email_verified",
     "federationOidcIssuer": None,
     "federationOidcClientId": None,
     "federationOidcClientSecretArn": None,
@@ -429,6 +431,8 @@ class _Reader:
                 or "CorporateIdP",
                 metadata_url=self.https_url("samlMetadataUrl", required=True) or "",
                 email_attribute=self.text("samlEmailAttribute", expected="a SAML attribute name") or "",
+                email_verified_attribute=self.text("samlEmailVerifiedAttribute",
+                                                   expected="a SAML attribute name") or "",
             )
         elif federation_kind == "oidc":
             federation = OidcFederation(
@@ -443,7 +447,8 @@ class _Reader:
                     required=True) or "",
             )
         if federation_kind != "saml":
-            self.only_with(("samlMetadataUrl", "samlEmailAttribute"), "federation=saml")
+            self.only_with(("samlMetadataUrl", "samlEmailAttribute", "samlEmailVerifiedAttribute"),
+                           "federation=saml")
         if federation_kind != "oidc":
             self.only_with(("federationOidcIssuer", "federationOidcClientId", "federationOidcClientSecretArn"),
                            "federation=oidc")

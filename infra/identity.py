@@ -128,8 +128,10 @@ class CognitoIdentity(Construct):
                      "corporate IdP's own risk checks. Set cognitoFeaturePlan=plus to enable it.")
 
         prefix = settings.domain_prefix or Fn.join("-", [default_domain_prefix(stack_name), stack.account])
+        # Managed login (version 2): it also walks local users through TOTP enrolment when MFA is required.
         self.domain = self.user_pool.add_domain(
-            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix))
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix),
+            managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN)
 
         self.provider: cognito.UserPoolIdentityProviderBase | None = None
         federation = settings.federation
@@ -139,8 +141,11 @@ class CognitoIdentity(Construct):
                 user_pool=self.user_pool,
                 name=federation.provider_name,
                 metadata=cognito.UserPoolIdentityProviderSamlMetadata.url(federation.metadata_url),
+                # Cognito marks mapped emails unverified unless the IdP says otherwise, and the portal
+                # refuses unverified emails: the IdP app sends an attribute with the value "true".
                 attribute_mapping=cognito.AttributeMapping(
-                    email=cognito.ProviderAttribute.other(federation.email_attribute)),
+                    email=cognito.ProviderAttribute.other(federation.email_attribute),
+                    email_verified=cognito.ProviderAttribute.other(federation.email_verified_attribute)),
                 idp_signout=False,
             )
         elif isinstance(federation, OidcFederation):
@@ -155,7 +160,9 @@ class CognitoIdentity(Construct):
                 client_secret=SecretValue.secrets_manager(federation.client_secret_arn).unsafe_unwrap(),
                 scopes=["openid", "email", "profile"],
                 attribute_request_method=cognito.OidcAttributeRequestMethod.GET,
-                attribute_mapping=cognito.AttributeMapping(email=cognito.ProviderAttribute.other("email")),
+                attribute_mapping=cognito.AttributeMapping(
+                    email=cognito.ProviderAttribute.other("email"),
+                    email_verified=cognito.ProviderAttribute.other("email_verified")),
             )
 
         self.secret_name = client_secret_name(stack_name)
@@ -200,7 +207,6 @@ class CognitoIdentity(Construct):
         federation = self.settings.federation
         providers = ([cognito.UserPoolClientIdentityProvider.custom(federation.provider_name)] if federation
                      else [cognito.UserPoolClientIdentityProvider.COGNITO])
-        mapped = cognito.ClientAttributes().with_standard_attributes(email=True)
         client = self.user_pool.add_client(
             "PortalClient",
             user_pool_client_name="studio-portal",
@@ -223,11 +229,16 @@ class CognitoIdentity(Construct):
             auth_session_validity=Duration.minutes(5),
             read_attributes=cognito.ClientAttributes().with_standard_attributes(
                 email=True, email_verified=True, preferred_username=True, fullname=True),
-            # Federation rewrites the mapped attributes at each sign-in, which needs them writable.
-            write_attributes=mapped if federation else cognito.ClientAttributes(),
+            # Federation rewrites the mapped attributes at each sign-in, which needs them writable: keep
+            # Cognito's default then. The portal never hands Cognito tokens to the browser either way.
+            write_attributes=None if federation else cognito.ClientAttributes(),
         )
         if self.provider is not None:
             client.node.add_dependency(self.provider)
+
+        # Managed login pages need a style for the client; Cognito's default look is enough.
+        cognito.CfnManagedLoginBranding(self, "LoginBranding", user_pool_id=self.user_pool.user_pool_id,
+                                        client_id=client.user_pool_client_id, use_cognito_provided_values=True)
 
         cfn_client = client.node.default_child
         assert isinstance(cfn_client, cognito.CfnUserPoolClient)

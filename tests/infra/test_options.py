@@ -33,10 +33,11 @@ def test_saml_federation(synth) -> None:
     assert provider["Properties"]["ProviderName"] == "CorporateIdP"
     assert provider["Properties"]["ProviderDetails"]["MetadataURL"] == "https://idp.example.com/app/metadata.xml"
     assert provider["Properties"]["AttributeMapping"] == {
-        "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"}
+        "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "email_verified": "email_verified"}  # else Cognito marks every federated email unverified
     client = result.one("AWS::Cognito::UserPoolClient")
     assert client["Properties"]["SupportedIdentityProviders"] == ["CorporateIdP"]
-    assert client["Properties"]["WriteAttributes"] == ["email"]  # federation rewrites mapped attributes
+    assert "WriteAttributes" not in client["Properties"]  # Cognito's default: mapped attributes writable
     assert result.logical_id("AWS::Cognito::UserPoolIdentityProvider") in client["DependsOn"]
     outputs = result.json["Outputs"]
     assert flat(outputs["SamlEntityId"]["Value"]) == f"urn:amazon:cognito:sp:<{result.logical_id('AWS::Cognito::UserPool')}>"
@@ -55,6 +56,7 @@ def test_oidc_federation_keeps_the_idp_secret_out_of_the_template(synth) -> None
     details = provider["ProviderDetails"]
     assert details["oidc_issuer"] == "https://login.microsoftonline.com/contoso/v2.0"
     assert details["authorize_scopes"] == "openid email profile"
+    assert provider["AttributeMapping"] == {"email": "email", "email_verified": "email_verified"}
     assert details["client_secret"] == f"{{{{resolve:secretsmanager:{IDP_SECRET}:SecretString:::}}}}"
     assert result.one("AWS::Cognito::UserPoolClient")["Properties"]["SupportedIdentityProviders"] == ["EntraID"]
     assert flat(result.json["Outputs"]["FederationRedirectUrl"]["Value"]).endswith("/oauth2/idpresponse")

@@ -240,6 +240,10 @@ def test_user_pool_is_locked_down_and_retained(default) -> None:
     assert properties["UserPoolTier"] == "ESSENTIALS"
     domain = default.one("AWS::Cognito::UserPoolDomain")["Properties"]
     assert flat(domain["Domain"]) == "sagemakerstudioportal-<AWS::AccountId>"
+    assert domain["ManagedLoginVersion"] == 2  # prompts local users to enrol TOTP when MFA is required
+    branding = default.one("AWS::Cognito::ManagedLoginBranding")["Properties"]
+    assert branding["UseCognitoProvidedValues"] is True
+    assert branding["ClientId"] == {"Ref": default.logical_id("AWS::Cognito::UserPoolClient")}
 
 
 def test_app_client_is_a_confidential_code_flow_client_for_the_portal(default) -> None:
@@ -250,6 +254,7 @@ def test_app_client_is_a_confidential_code_flow_client_for_the_portal(default) -
     assert client["SupportedIdentityProviders"] == ["COGNITO"]
     assert client["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
     assert client["PreventUserExistenceErrors"] == "ENABLED" and client["EnableTokenRevocation"] is True
+    assert client["WriteAttributes"] == []  # local users cannot rewrite their own email through the client
     api, stage = default.logical_id("AWS::ApiGateway::RestApi"), default.logical_id("AWS::ApiGateway::Stage")
     base = f"https://<{api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<{stage}>/"
     assert [flat(url) for url in client["CallbackURLs"]] == [base + "callback"]
