@@ -48,7 +48,7 @@ destroy: $(VENV)/.installed node_modules/.installed ## Remove the stack (the Cog
 	npx cdk destroy $(CDK_ARGS)
 
 fuzz: $(VENV)/.installed ## Longer Hypothesis run over API Gateway events
-	PORTAL_FUZZ_EXAMPLES=5000 $(PY) -m pytest tests/test_fuzz.py -q
+	PORTAL_FUZZ_EXAMPLES=5000 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 
 bench: $(VENV)/.installed ## Cold start, warm launch and memory against a bare handler
 	$(PY) -m bench

@@ -337,8 +337,35 @@ def _record_launch(identity: str, target: str | None, outcome: str, profile: Any
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict, context: Any) -> dict:
-    if not isinstance(event, dict) or not isinstance(event.get("path"), str) or \
-            not isinstance(event.get("httpMethod"), str):
+    if not is_rest_api_event(event):
         return {"statusCode": HTTPStatus.BAD_REQUEST, "headers": {"Content-Type": "text/plain"},
                 "body": "Bad request"}
     return app.resolve(event, context)
+
+
+def _is_str_map(value: Any, multi: bool) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    if multi:
+        return all(isinstance(key, str) and isinstance(items, list) and all(isinstance(item, str) for item in items)
+                   for key, items in value.items())
+    return all(isinstance(key, str) and isinstance(item, str) for key, item in value.items())
+
+
+def is_rest_api_event(event: Any) -> bool:
+    """The shape API Gateway's REST proxy integration sends; anything else is refused before routing."""
+    if not isinstance(event, dict) or not isinstance(event.get("path"), str) or \
+            not isinstance(event.get("httpMethod"), str):
+        return False
+    context = event.get("requestContext")
+    return (_is_str_map(event.get("headers"), multi=False)
+            and _is_str_map(event.get("multiValueHeaders"), multi=True)
+            and _is_str_map(event.get("queryStringParameters"), multi=False)
+            and _is_str_map(event.get("multiValueQueryStringParameters"), multi=True)
+            and _is_str_map(event.get("pathParameters"), multi=False)
+            and isinstance(event.get("body"), str | None)
+            and isinstance(event.get("isBase64Encoded"), bool | None)
+            and (context is None or (isinstance(context, dict) and all(
+                isinstance(context.get(key), str | None) for key in ("path", "domainName", "requestId", "stage")))))
