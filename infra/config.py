@@ -95,6 +95,7 @@ class CognitoSettings:
     feature_plan: str  # "essentials" | "plus"
     mfa: str  # "required" | "optional" | "off"  (applies to users local to the pool, not federated ones)
     federation: SamlFederation | OidcFederation | None
+    client_generation: int = 1  # bump to replace the app client, and with it its secret
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ DEFAULTS: dict[str, Any] = {
     "cognitoDomainPrefix": None,
     "cognitoFeaturePlan": "essentials",
     "cognitoMfa": "required",
+    "cognitoClientGeneration": 1,
     "federation": "none",
     "federationProviderName": "CorporateIdP",
     "samlMetadataUrl": None,
@@ -342,7 +344,8 @@ class _Reader:
             if federation_kind != "none":
                 self.problems.append("federation: applies only with identitySource=cognito; with "
                                      "identitySource=oidc the portal talks to your issuer directly")
-            self.only_with(("cognitoDomainPrefix", "cognitoFeaturePlan", "cognitoMfa"), "identitySource=cognito")
+            self.only_with(("cognitoDomainPrefix", "cognitoFeaturePlan", "cognitoMfa", "cognitoClientGeneration"),
+                           "identitySource=cognito")
 
         identity_claim = self.text("identityClaim", CLAIM_NAME_PATTERN,
                                    "an ID token claim name such as email, preferred_username or upn")
@@ -459,6 +462,7 @@ class _Reader:
             feature_plan=self.choice("cognitoFeaturePlan", ("essentials", "plus")),
             mfa=self.choice("cognitoMfa", ("required", "optional", "off")),
             federation=federation,
+            client_generation=self.number("cognitoClientGeneration", 1, 1000, ""),
         )
 
     def read_external_oidc(self) -> ExternalOidc:

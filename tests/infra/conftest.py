@@ -46,6 +46,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "allowedCidrs": "10.0.0.0/8,203.0.113.0/24", "enforceOwnerTagInIam": "true",
         "alarmEmail": "ops@example.com", "reservedConcurrency": "20", "cognitoFeaturePlan": "plus",
         "cognitoDomainPrefix": "acme-studio", "cognitoMfa": "optional", "wafRateLimit": "2000",
+        "cognitoClientGeneration": "3",
     },
     "oidc-federation": {
         "domainId": DOMAIN, "federation": "oidc", "federationProviderName": "EntraID",

@@ -49,6 +49,18 @@ def test_saml_federation(synth) -> None:
     assert pool["MfaConfiguration"] == "OPTIONAL"
 
 
+def test_bumping_the_client_generation_replaces_the_client_and_its_secret(synth) -> None:
+    default, saml = synth("default"), synth("saml")
+    assert default.logical_id("AWS::Cognito::UserPoolClient").startswith("IdentityUserPoolPortalClient")
+    assert saml.logical_id("AWS::Cognito::UserPoolClient").startswith("IdentityUserPoolPortalClient3")
+    for result in (default, saml):
+        client = result.logical_id("AWS::Cognito::UserPoolClient")
+        secret = next(value for value in result.resources("AWS::SecretsManager::Secret").values()
+                      if value["Properties"].get("Name"))
+        assert client in refs(secret["Properties"]["SecretString"])
+        assert secret["Properties"]["Name"] == "SageMakerStudioPortal/oidc-client"  # same name: no redeploy of code
+
+
 def test_oidc_federation_keeps_the_idp_secret_out_of_the_template(synth) -> None:
     result = synth("oidc-federation")
     provider = result.one("AWS::Cognito::UserPoolIdentityProvider")["Properties"]
