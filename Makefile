@@ -44,7 +44,7 @@ synth: $(VENV)/.installed node_modules/.installed ## Synthesize the CloudFormati
 deploy: $(VENV)/.installed node_modules/.installed ## cdk deploy with the context in cdk.json (and -c overrides in CDK_ARGS)
 	npx cdk deploy $(CDK_ARGS)
 
-destroy: $(VENV)/.installed node_modules/.installed ## Remove the stack (the Cognito user pool and secrets are retained)
+destroy: $(VENV)/.installed node_modules/.installed ## Remove the stack (the Cognito user pool and the log groups are retained)
 	npx cdk destroy $(CDK_ARGS)
 
 fuzz: $(VENV)/.installed ## Longer Hypothesis run over API Gateway events

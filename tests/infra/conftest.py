@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-from aws_cdk import App
+from aws_cdk import App, Environment
 from aws_cdk.assertions import Template
 
 from infra.config import PortalConfig
@@ -110,11 +110,11 @@ def context_for(overrides: dict[str, Any], *, bundling: bool = False) -> dict[st
 
 
 def build(name: str, overrides: dict[str, Any], outdir: Path, *, nag: bool = True, validation: bool = False,
-          bundling: bool = False) -> Synth:
+          bundling: bool = False, env: Environment | None = None) -> Synth:
     app = App(context=context_for(overrides, bundling=bundling), outdir=str(outdir),
               builtin_cloud_formation_validation=validation)
     config = PortalConfig.from_context(app.node.try_get_context, list(app.node.get_all_context()))
-    stack = PortalStack(app, config.stack_name, config=config)
+    stack = PortalStack(app, config.stack_name, config=config, env=env)
     if nag:
         apply_checks(app)
     assembly = app.synth()

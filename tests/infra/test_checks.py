@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Environment
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
@@ -95,6 +95,17 @@ def test_cfn_lint_is_clean(synth, name: str) -> None:
     matches = lint_file(template, config=ManualArgs(regions=["us-east-1", "eu-west-1", "ap-southeast-2"]))
     # Informational (I...) findings are advice, not defects; errors and warnings fail.
     assert [str(match) for match in matches if not match.rule.id.startswith("I")] == []
+
+
+def test_a_stack_bound_to_an_account_and_region_is_clean_too(tmp_path: Path) -> None:
+    # Given the environment the CLI passes when it finds credentials (CDK_DEFAULT_ACCOUNT/REGION)
+    result = build("saml", CONFIGS["saml"], tmp_path, env=Environment(account="123456789012", region="eu-west-1"))
+    # Then the ARNs are literal, and cdk-nag and cfn-lint still find nothing
+    assert AwsSolutionsChecks().validate_scope(result.app).violations == []
+    assert [str(m) for m in lint_file(result.template_path, config=ManualArgs(regions=["eu-west-1"]))
+            if not m.rule.id.startswith("I")] == []
+    policies = json.dumps(result.resources("AWS::IAM::Policy"))
+    assert ":user-profile/d-abc123def456/*" in policies and "eu-west-1" in policies and "123456789012" in policies
 
 
 def test_cdk_built_in_cloudformation_validation_finds_no_error(tmp_path: Path) -> None:
