@@ -1,10 +1,14 @@
-"""Demo data for the simulated SageMaker control plane and the local IdP.
+"""Demo data for the simulated SageMaker control plane and the local IdP, and the demo targets.
 
-Each demo user shows one path through the portal; ``local.dev`` prints this table as its banner.
+Each demo user shows one path through the portal; ``local.dev`` prints this table as its banner. By default
+``local.dev`` runs the portal with ``DEMO_TARGETS`` (two IAM domains, one of them for the ``ml-team`` group
+and provisioning missing profiles); ``PORTAL_DOMAIN_ID=d-demo0portal01`` gives the single-domain set-up,
+where each user's ``shows_single`` applies.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,13 +19,20 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 DEMO_DOMAIN_ID = "d-demo0portal01"  # AuthMode IAM: the portal's default PORTAL_DOMAIN_ID locally
 SSO_DOMAIN_ID = "d-sso0domain01"  # AuthMode SSO: CreatePresignedDomainUrl refuses it
+TEAM_DOMAIN_ID = "d-team0portal02"  # AuthMode IAM: the "team" demo target, for the ml-team group
 OWNER_TAG = "studiouserid"
+GROUPS_CLAIM = "cognito:groups"  # the portal's default PORTAL_GROUPS_CLAIM
+TEAM_GROUP = "ml-team"
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/service-role/AmazonSageMaker-ExecutionRole-demo"
+# How long a profile made by CreateUserProfile stays Pending in `make dev`: the preparing page shows a few
+# times (it refreshes every 3 s), then Studio opens.
+DEMO_PENDING_SECONDS = 8.0
 
 # Domain names follow the service model's pattern (letters, digits, hyphens): "demo-studio".
 DOMAINS: list[dict[str, Any]] = [
     {"domain_id": DEMO_DOMAIN_ID, "name": "demo-studio", "auth_mode": "IAM"},
     {"domain_id": SSO_DOMAIN_ID, "name": "demo-studio-sso", "auth_mode": "SSO"},
+    {"domain_id": TEAM_DOMAIN_ID, "name": "team-studio", "auth_mode": "IAM"},
 ]
 
 PROFILES: list[dict[str, Any]] = [
@@ -40,6 +51,8 @@ PROFILES: list[dict[str, Any]] = [
     # The SSO domain has profiles too, so PORTAL_DOMAIN_ID=d-sso0domain01 reaches the presign and fails there.
     {"domain_id": SSO_DOMAIN_ID, "name": "alice", "tags": {OWNER_TAG: "alice@example.com"}},
     {"domain_id": SSO_DOMAIN_ID, "name": "bob", "tags": {OWNER_TAG: "bob@example.com"}},
+    # The team domain: only alice has a profile; carol's is made on her first visit (the target provisions).
+    {"domain_id": TEAM_DOMAIN_ID, "name": "alice", "tags": {OWNER_TAG: "alice@example.com"}},
 ]
 
 SPACES: list[dict[str, Any]] = [
@@ -52,34 +65,87 @@ SPACES: list[dict[str, Any]] = [
     },
     {"domain_id": DEMO_DOMAIN_ID, "name": "team-shared", "owner": "bob", "sharing": "Shared", "app_type": "JupyterLab"},
     {"domain_id": DEMO_DOMAIN_ID, "name": "bob-code", "owner": "bob", "sharing": "Private", "app_type": "CodeEditor"},
+    {
+        "domain_id": TEAM_DOMAIN_ID,
+        "name": "alice-team-lab",
+        "owner": "alice",
+        "sharing": "Private",
+        "app_type": "JupyterLab",
+    },
+    {"domain_id": TEAM_DOMAIN_ID, "name": "team-room", "owner": "alice", "sharing": "Shared", "app_type": "CodeEditor"},
 ]
+
+# PORTAL_TARGETS of `make dev` (see README "Several domains, spaces and apps").
+DEMO_TARGETS: list[dict[str, Any]] = [
+    {"id": "demo", "label": "Demo Studio", "domain_id": DEMO_DOMAIN_ID},
+    {
+        "id": "team",
+        "label": "ML team Studio",
+        "domain_id": TEAM_DOMAIN_ID,
+        "groups": [TEAM_GROUP],
+        "provision": {"execution_role_arn": EXECUTION_ROLE, "tags": {"cost-center": "ml-demo"}},
+    },
+]
+
+# Deep links the banner and docs/local.md show: (query after "/?", what it does).
+DEMO_LINKS: list[tuple[str, str]] = [
+    (
+        "target=demo&space=team-shared&app=JupyterLab&path=lab/tree/README.ipynb",
+        "the shared space team-shared in JupyterLab, at lab/tree/README.ipynb",
+    ),
+    (
+        "target=demo&space=bob-code&app=CodeEditor",
+        "bob's private space: bob gets Code Editor, alice a 403 and no URL",
+    ),
+]
+
+
+def demo_targets_json() -> str:
+    """``DEMO_TARGETS`` as the portal reads ``PORTAL_TARGETS``."""
+    return json.dumps(DEMO_TARGETS, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
 class DemoUser:
+    """``shows``: what the user sees with the demo targets; ``shows_single``: with ``PORTAL_DOMAIN_ID``
+    (the demo domain), when it differs. ``groups`` travel in the ``cognito:groups`` claim."""
+
     email: str
     name: str
     shows: str
     groups: tuple[str, ...] = ()
     extra_claims: dict[str, Any] = field(default_factory=dict)
+    shows_single: str | None = None
 
     def claims(self) -> dict[str, Any]:
         claims: dict[str, Any] = {"email": self.email, "email_verified": True, "name": self.name}
         if self.groups:
-            claims["groups"] = list(self.groups)
+            claims[GROUPS_CLAIM] = list(self.groups)
         claims.update(self.extra_claims)
         return claims
 
 
 DEMO_USERS: list[DemoUser] = [
     DemoUser(
-        "alice@example.com", "Alice Example", "owns profile 'alice': straight into Studio", groups=("data-science",)
+        "alice@example.com",
+        "Alice Example",
+        "ml-team: the chooser with two Studios and her spaces in each",
+        groups=(TEAM_GROUP, "data-science"),
+        shows_single="owns profile 'alice': straight into Studio",
     ),
     DemoUser(
         "bob@example.com",
         "Bob Example",
-        "owns 'bob' and two spaces (one shared)",
-        groups=("data-science", "ml-platform"),
+        "not in ml-team, one Studio: straight into Studio as 'bob'",
+        groups=("data-science",),
+        shows_single="owns 'bob' and two spaces (one shared)",
+    ),
+    DemoUser(
+        "carol@example.com",
+        "Carol Example",
+        "ml-team, no profile: the chooser; \"ML team Studio\" creates her profile (preparing page)",
+        groups=(TEAM_GROUP,),
+        shows_single="has no profile",
     ),
     DemoUser(
         "john.doe@example.com",
@@ -93,7 +159,6 @@ DEMO_USERS: list[DemoUser] = [
         "profile 'pending-pat' is still Pending: not ready yet",
         groups=("data-science",),
     ),
-    DemoUser("carol@example.com", "Carol Example", "has no profile"),
 ]
 
 
