@@ -25,7 +25,7 @@ from portal.errors import BadRequest, PortalError, ProfilePreparing, SignInCance
 from portal.identity import identity_from_claims, owner_value
 from portal.launch import Person
 from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
-from portal.observability import logger, metrics, tracer
+from portal.observability import logger, metrics, trace_handler
 from portal.pages import Pages, security_headers
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE, TRANSACTION_TTL_SECONDS
 from portal.targets import Target, allowed_targets, choose_target, parse_groups
@@ -334,7 +334,7 @@ def _record_launch(identity: str, target: str | None, outcome: str, profile: Any
 
 # -- entry point ----------------------------------------------------------------------------------
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict, context: Any) -> dict:
     if not is_rest_api_event(event):
