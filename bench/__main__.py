@@ -63,7 +63,7 @@ def launch_event() -> dict:
 
 def cold(which: str, env: dict[str, str], event_file: str) -> dict:
     started = time.time()
-    out = subprocess.run([sys.executable, "-m", "bench.child", which, event_file], env=env, cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "bench.child", which, event_file], env=env, cwd=ROOT,  # noqa: S603
                          capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["cold_start"] = result["done"] - started
@@ -153,7 +153,8 @@ def main() -> None:
             label = ("Powertools Tracer on (X-Ray SDK, as in Lambda with tracing)" if tracing
                      else "Powertools Tracer off (POWERTOOLS_TRACE_DISABLED=true)")
             print(f"\n[{label}]")
-            print(f"  cold start  bare {figures['bare'][0] * 1000:7.0f} ms   portal {figures['portal'][0] * 1000:7.0f} ms"
+            bare, portal = figures["bare"], figures["portal"]
+            print(f"  cold start  bare {bare[0] * 1000:7.0f} ms   portal {portal[0] * 1000:7.0f} ms"
                   f"   ratio {figures['portal'][0] / figures['bare'][0]:.2f}x (target <= 1.25x)")
             print(f"  peak memory bare {figures['bare'][1]:7.1f} MiB  portal {figures['portal'][1]:7.1f} MiB"
                   f"  ratio {figures['portal'][1] / figures['bare'][1]:.2f}x (target <= 1.3x)")
