@@ -1,12 +1,16 @@
 """``python -m local.dev`` (``make dev``): the portal on http://127.0.0.1:8000 with a local IdP and a
 simulated SageMaker, until Ctrl-C.
 
+By default the portal gets the demo targets (``local.seed.DEMO_TARGETS`` as ``PORTAL_TARGETS``): two
+domains, a chooser, spaces, deep links and first-visit provisioning. ``PORTAL_DOMAIN_ID=d-demo0portal01``
+gives the single-domain set-up instead; a ``PORTAL_TARGETS`` of your own replaces the demo targets.
+
 Ports: ``--port``/``PORTAL_LOCAL_PORT`` (8000), ``--idp-port``/``PORTAL_LOCAL_IDP_PORT`` (9400),
 ``--sim-port``/``PORTAL_LOCAL_SIM_PORT`` (8001); ``--stage-prefix``/``PORTAL_LOCAL_STAGE_PREFIX`` serves
 under e.g. /prod like an execute-api URL.
 
 Real account: ``PORTAL_LOCAL_SAGEMAKER=off`` starts no simulator and uses your own AWS credentials, region
-and ``PORTAL_DOMAIN_ID``. ``PORTAL_OIDC_ISSUER`` (with ``PORTAL_OIDC_CLIENT_ID`` and
+and ``PORTAL_DOMAIN_ID`` (or ``PORTAL_TARGETS``). ``PORTAL_OIDC_ISSUER`` (with ``PORTAL_OIDC_CLIENT_ID`` and
 ``PORTAL_OIDC_CLIENT_SECRET``) replaces the local IdP. Any ``PORTAL_*`` variable set in the environment wins
 over the demo defaults.
 """
@@ -22,9 +26,18 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from local.seed import DEMO_DOMAIN_ID, DEMO_USERS, SSO_DOMAIN_ID
+from local.seed import (
+    DEMO_DOMAIN_ID,
+    DEMO_LINKS,
+    DEMO_PENDING_SECONDS,
+    DEMO_TARGETS,
+    DEMO_USERS,
+    SSO_DOMAIN_ID,
+    demo_targets_json,
+)
 
 if TYPE_CHECKING:
+    from local.sagemaker_sim import SageMakerSim
     from local.stack import RunningStack
 
 DEFAULT_PORT, DEFAULT_IDP_PORT, DEFAULT_SIM_PORT = 8000, 9400, 8001
@@ -64,7 +77,59 @@ def user_overrides(environ: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k.startswith("PORTAL_") and not k.startswith("PORTAL_LOCAL_")}
 
 
-def banner(stack: RunningStack, *, local_sagemaker: bool, local_idp: bool, domain_id: str | None) -> str:
+def local_sagemaker_enabled(environ: Mapping[str, str]) -> bool:
+    return environ.get("PORTAL_LOCAL_SAGEMAKER", "on").strip().lower() not in _OFF
+
+
+def uses_demo_targets(environ: Mapping[str, str]) -> bool:
+    """The demo targets apply with the simulator, unless PORTAL_DOMAIN_ID or PORTAL_TARGETS is set."""
+    return (
+        local_sagemaker_enabled(environ)
+        and not environ.get("PORTAL_DOMAIN_ID", "").strip()
+        and not environ.get("PORTAL_TARGETS", "").strip()
+    )
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """What the runner passes as ``running_stack(env_overrides=...)``: the user's PORTAL_* variables and, by
+    default, the demo targets in place of the stack's single PORTAL_DOMAIN_ID (None removes it)."""
+    overrides: dict[str, str | None] = dict(user_overrides(environ))
+    if uses_demo_targets(environ):
+        # Only empty PORTAL_DOMAIN_ID/PORTAL_TARGETS of the user's can be replaced here.
+        overrides.update(PORTAL_TARGETS=demo_targets_json(), PORTAL_DOMAIN_ID=None)
+    elif environ.get("PORTAL_TARGETS", "").strip() and not environ.get("PORTAL_DOMAIN_ID", "").strip():
+        overrides["PORTAL_DOMAIN_ID"] = None  # the stack's default domain would clash with the user's targets
+    return overrides
+
+
+def simulator() -> SageMakerSim:
+    """The runner's simulator: the demo seed, with profiles made by CreateUserProfile Pending only briefly."""
+    from local.sagemaker_sim import SageMakerSim
+
+    return SageMakerSim(pending_seconds=DEMO_PENDING_SECONDS)
+
+
+def _target_lines(targets: list[dict]) -> list[str]:
+    lines = []
+    for target in targets:
+        who = "groups " + ", ".join(target["groups"]) if target.get("groups") else "everyone"
+        if target.get("provision"):
+            who += "; creates missing profiles"
+        label = f'"{target.get("label", target["id"])}"'
+        lines.append(f"{target['id']:<6} {label:<18} {target['domain_id']:<17} {who}")
+    return lines
+
+
+def banner(
+    stack: RunningStack,
+    *,
+    local_sagemaker: bool,
+    local_idp: bool,
+    domain_id: str | None = None,
+    demo_targets: bool = False,
+) -> str:
+    """``demo_targets``: the portal runs with ``DEMO_TARGETS``; otherwise with ``domain_id`` or, when that is
+    None, with a PORTAL_TARGETS of the user's."""
     portal_url = stack.portal_url
     lines = [
         "",
@@ -76,15 +141,38 @@ def banner(stack: RunningStack, *, local_sagemaker: bool, local_idp: bool, domai
         lines.append(f"  Sign-in    {stack.idp_url}  (oidc-provider-mock: pick a user, no password)")
     else:
         lines.append(f"  Sign-in    {stack.idp_url}  (your IdP: register {portal_url}/callback)")
-    if local_sagemaker:
-        lines.append(f"  SageMaker  {stack.sim_url}  (simulated, us-east-1; domain {domain_id})")
+    where = "your PORTAL_TARGETS" if domain_id is None else f"domain {domain_id}"
+    if demo_targets:
+        target_lines = _target_lines(DEMO_TARGETS)
+        lines.append(f"  SageMaker  {stack.sim_url}  (simulated, us-east-1)")
+        lines.append(f"  Targets    {target_lines[0]}")
+        lines += [f"             {line}" for line in target_lines[1:]]
+    elif local_sagemaker:
+        lines.append(f"  SageMaker  {stack.sim_url}  (simulated, us-east-1; {where})")
     else:
-        lines.append(f"  SageMaker  your AWS account; domain {domain_id}")
+        lines.append(f"  SageMaker  your AWS account; {where}")
     if local_idp and local_sagemaker:
         lines += ["", "  Demo users (click one on the sign-in page):"]
-        lines += [f"    {user.email:<26} {user.shows}" for user in DEMO_USERS]
+        for user in DEMO_USERS:
+            if demo_targets:
+                shows = user.shows
+            elif domain_id is not None:
+                shows = user.shows_single or user.shows
+            else:
+                shows = "cognito:groups " + (", ".join(user.groups) or "(none)")
+            lines.append(f"    {user.email:<26} {shows}")
+        if demo_targets:
+            lines += ["", "  Deep links (signed out too: the link survives the sign-in):"]
+            for query, what in DEMO_LINKS:
+                lines += [f"    {portal_url}/?{query}", f"        {what}"]
+            lines += [
+                "",
+                f"  Single domain instead: PORTAL_DOMAIN_ID={DEMO_DOMAIN_ID} make dev",
+                f"  New profiles stay Pending {DEMO_PENDING_SECONDS:g} s: the preparing page refreshes, then Studio.",
+            ]
+        else:
+            lines.append("")
         lines += [
-            "",
             f"  PORTAL_DOMAIN_ID={SSO_DOMAIN_ID} shows the error for a domain not in IAM mode.",
             f"  Simulator hooks: {stack.sim_url}/_sim/state, /_sim/calls, /_sim/minted.",
         ]
@@ -97,13 +185,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = parse_args(argv, environ)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
-    local_sagemaker = environ.get("PORTAL_LOCAL_SAGEMAKER", "on").strip().lower() not in _OFF
+    local_sagemaker = local_sagemaker_enabled(environ)
     local_idp = not environ.get("PORTAL_OIDC_ISSUER")
-    overrides = user_overrides(environ)
-    if not local_sagemaker and not environ.get("PORTAL_DOMAIN_ID"):
+    overrides = env_overrides(environ)
+    demo_targets = uses_demo_targets(environ)
+    if not local_sagemaker and not (environ.get("PORTAL_DOMAIN_ID") or environ.get("PORTAL_TARGETS")):
         print(
-            "PORTAL_LOCAL_SAGEMAKER=off uses your AWS account: set PORTAL_DOMAIN_ID to its Studio domain id "
-            "(and AWS credentials and region as for the AWS CLI).",
+            "PORTAL_LOCAL_SAGEMAKER=off uses your AWS account: set PORTAL_DOMAIN_ID to its Studio domain id, "
+            "or PORTAL_TARGETS (and AWS credentials and region as for the AWS CLI).",
             file=sys.stderr,
         )
         return 2
@@ -128,10 +217,17 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             stage_prefix=args.stage_prefix,
             local_sagemaker=local_sagemaker,
             local_idp=local_idp,
+            sim=simulator() if local_sagemaker else None,
             quiet=args.quiet,
         ) as stack:
-            domain_id = os.environ.get("PORTAL_DOMAIN_ID") or DEMO_DOMAIN_ID
-            print(banner(stack, local_sagemaker=local_sagemaker, local_idp=local_idp, domain_id=domain_id), flush=True)
+            text = banner(
+                stack,
+                local_sagemaker=local_sagemaker,
+                local_idp=local_idp,
+                domain_id=None if stack.env.get("PORTAL_TARGETS") else stack.env.get("PORTAL_DOMAIN_ID"),
+                demo_targets=demo_targets,
+            )
+            print(text, flush=True)
             try:
                 stack.adapter.load()
             except Exception:

@@ -143,7 +143,7 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser(
         "carol@example.com",
         "Carol Example",
-        "ml-team, no profile: the chooser; \"ML team Studio\" creates her profile (preparing page)",
+        'ml-team, no profile: the chooser; "ML team Studio" creates her profile (preparing page)',
         groups=(TEAM_GROUP,),
         shows_single="has no profile",
     ),
