@@ -1,19 +1,23 @@
-"""``python -m local.dev``: options, modes, banner, and a real start/stop in a subprocess."""
+"""``python -m local.dev``: options, modes, the demo targets, banner, the dev configuration end to end over
+HTTP, and a real start/stop in a subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from html import unescape
 from pathlib import Path
 
 import pytest
 
-from local import dev
-from local.stack import RunningStack
+from local import dev, seed
+from local.stack import RunningStack, running_stack
+from portal.targets import parse_targets
 from tests.local.http_client import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +50,69 @@ def test_real_account_mode_needs_a_domain(capsys):
     assert "PORTAL_DOMAIN_ID" in capsys.readouterr().err
 
 
+# ---- the demo targets -----------------------------------------------------------------------------------
+
+
+def test_demo_targets_by_default():
+    overrides = dev.env_overrides({"HOME": "/root", "PORTAL_LOCAL_PORT": "8010"})
+    assert overrides == {"PORTAL_TARGETS": seed.demo_targets_json(), "PORTAL_DOMAIN_ID": None}
+    assert json.loads(overrides["PORTAL_TARGETS"]) == seed.DEMO_TARGETS
+
+
+def test_demo_targets_are_a_valid_portal_configuration():
+    demo, team = parse_targets(seed.demo_targets_json(), "email")
+    assert (demo.id, demo.domain_id, demo.groups, demo.provision) == ("demo", seed.DEMO_DOMAIN_ID, (), None)
+    assert (team.id, team.label, team.domain_id, team.groups) == (
+        "team",
+        "ML team Studio",
+        seed.TEAM_DOMAIN_ID,
+        ("ml-team",),
+    )
+    assert team.provision.execution_role_arn == seed.EXECUTION_ROLE
+    assert dict(team.provision.tags) == {"cost-center": "ml-demo"}
+
+
+def test_demo_users_carry_the_groups_claim_the_portal_reads():
+    groups = {user.email: user.claims().get("cognito:groups", []) for user in seed.DEMO_USERS}
+    assert "ml-team" in groups["alice@example.com"] and "ml-team" in groups["carol@example.com"]
+    assert "ml-team" not in groups["bob@example.com"]
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PORTAL_DOMAIN_ID": "d-demo0portal01"},
+        {"PORTAL_DOMAIN_ID": "d-sso0domain01", "PORTAL_LOCAL_SAGEMAKER": "on"},
+    ],
+)
+def test_a_domain_of_the_users_means_no_demo_targets(environ):
+    overrides = dev.env_overrides(environ)
+    assert overrides == {"PORTAL_DOMAIN_ID": environ["PORTAL_DOMAIN_ID"]}
+    assert not dev.uses_demo_targets(environ)
+
+
+def test_targets_of_the_users_replace_the_demo_targets_and_the_default_domain():
+    mine = json.dumps([{"id": "mine", "domain_id": "d-demo0portal01"}])
+    assert dev.env_overrides({"PORTAL_TARGETS": mine}) == {"PORTAL_TARGETS": mine, "PORTAL_DOMAIN_ID": None}
+
+
+def test_real_account_mode_gets_no_demo_targets():
+    environ = {"PORTAL_LOCAL_SAGEMAKER": "off", "PORTAL_DOMAIN_ID": "d-abc123"}
+    assert dev.env_overrides(environ) == {"PORTAL_DOMAIN_ID": "d-abc123"}
+    assert dev.env_overrides({"PORTAL_LOCAL_SAGEMAKER": "off"}) == {}
+
+
+def test_an_empty_domain_variable_still_gets_the_demo_targets():
+    overrides = dev.env_overrides({"PORTAL_DOMAIN_ID": "", "PORTAL_TARGETS": " "})
+    assert overrides == {"PORTAL_TARGETS": seed.demo_targets_json(), "PORTAL_DOMAIN_ID": None}
+
+
+def test_the_simulator_provisions_quickly():
+    sim = dev.simulator()
+    assert sim.pending_seconds == seed.DEMO_PENDING_SECONDS <= 10
+    assert seed.TEAM_DOMAIN_ID in [domain["DomainId"] for domain in sim.state()["domains"]]
+
+
 def test_own_idp_needs_its_client(capsys):
     assert dev.main([], {"PORTAL_OIDC_ISSUER": "https://login.example.com"}) == 2
     assert "PORTAL_OIDC_CLIENT_SECRET" in capsys.readouterr().err
@@ -64,12 +131,48 @@ def fake_stack(**kwargs) -> RunningStack:
     return RunningStack(**values)
 
 
-def test_banner_for_the_demo():
-    text = dev.banner(fake_stack(), local_sagemaker=True, local_idp=True, domain_id="d-demo0portal01")
+def test_banner_for_the_demo_targets():
+    text = dev.banner(fake_stack(), local_sagemaker=True, local_idp=True, demo_targets=True)
     assert "Open       http://127.0.0.1:8000/" in text
     for email in ("alice@example.com", "john.doe@example.com", "carol@example.com", "pending.pat@example.com"):
         assert email in text
+    # Both targets, who sees the chooser, and who gets a profile made for them
+    assert "d-demo0portal01" in text and "d-team0portal02" in text and '"ML team Studio"' in text
+    assert "chooser" in line_of(text, "alice@example.com") and "chooser" in line_of(text, "carol@example.com")
+    assert "preparing page" in line_of(text, "carol@example.com")
+    assert "straight into Studio" in line_of(text, "bob@example.com")
+    assert "403" in line_of(text, "john.doe@example.com")
+    # Deep links on the portal's own URL, one to a space alice may not open
+    assert "http://127.0.0.1:8000/?target=demo&space=team-shared&app=JupyterLab&path=lab/tree/README.ipynb" in text
+    assert "http://127.0.0.1:8000/?target=demo&space=bob-code&app=CodeEditor" in text
+    # How to get the single-domain set-up
+    assert "PORTAL_DOMAIN_ID=d-demo0portal01 make dev" in text and "d-sso0domain01" in text
+
+
+def test_banner_deep_links_carry_the_stage_prefix():
+    text = dev.banner(
+        fake_stack(portal_url="http://127.0.0.1:8000/prod"), local_sagemaker=True, local_idp=True, demo_targets=True
+    )
+    assert "http://127.0.0.1:8000/prod/?target=demo&space=bob-code&app=CodeEditor" in text
+
+
+def test_banner_for_the_single_domain():
+    text = dev.banner(fake_stack(), local_sagemaker=True, local_idp=True, domain_id="d-demo0portal01")
+    assert "(simulated, us-east-1; domain d-demo0portal01)" in text
+    assert "straight into Studio" in line_of(text, "alice@example.com")
+    assert "chooser" not in text and "?target=" not in text
     assert "d-sso0domain01" in text
+
+
+def test_banner_for_targets_of_the_users():
+    text = dev.banner(fake_stack(), local_sagemaker=True, local_idp=True, domain_id=None)
+    assert "your PORTAL_TARGETS" in text
+    assert "ml-team" in line_of(text, "carol@example.com")
+
+
+def line_of(text: str, needle: str) -> str:
+    (line,) = [line for line in text.splitlines() if needle in line]
+    return line
 
 
 def test_banner_for_a_real_account_and_idp():
@@ -78,6 +181,102 @@ def test_banner_for_a_real_account_and_idp():
     assert "your AWS account; domain d-abc123" in text
     assert "register http://127.0.0.1:8000/callback" in text
     assert "alice@example.com" not in text
+
+
+# ---- the dev configuration over HTTP --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dev_stack():
+    """What `make dev` runs, on ephemeral ports: the runner's environment and simulator."""
+    with running_stack(env_overrides=dev.env_overrides({}), sim=dev.simulator()) as stack:
+        yield stack
+
+
+@pytest.fixture
+def dev_sim(dev_stack):
+    dev_stack.sim.reset()
+    yield dev_stack.sim
+    dev_stack.sim.reset()
+
+
+def sign_in(stack: RunningStack, browser: Browser, email: str, start: str = "/") -> str:
+    """Portal, then the IdP's form for ``email``, then the callback; return where the portal sends us."""
+    to_idp = browser.get(stack.portal_url + start)
+    assert to_idp.status == 302 and to_idp.header("Location").startswith(stack.idp_url), to_idp.text[:300]
+    to_callback = browser.post_form(to_idp.header("Location"), {"sub": email})
+    assert to_callback.status == 302, to_callback.text[:300]
+    callback = browser.get(to_callback.header("Location"))
+    assert callback.status == 302, callback.text[:300]
+    return callback.header("Location")
+
+
+def links(html: str) -> list[str]:
+    return [unescape(href) for href in re.findall(r'href="([^"]+)"', html)]
+
+
+def test_dev_alice_gets_the_chooser_with_both_studios_and_her_spaces(dev_stack, dev_sim):
+    browser = Browser()
+    sign_in(dev_stack, browser, "alice@example.com")
+    response = browser.get(dev_stack.portal_url + "/")
+    assert response.status == 200, response.text[:300]
+    assert "Demo Studio" in response.text and "ML team Studio" in response.text
+    base = dev_stack.portal_url
+    found = links(response.text)
+    assert f"{base}/?target=demo" in found and f"{base}/?target=team" in found
+    assert f"{base}/?target=demo&space=alice-private&app=JupyterLab" in found
+    assert f"{base}/?target=demo&space=team-shared&app=JupyterLab" in found
+    assert f"{base}/?target=team&space=alice-team-lab&app=JupyterLab" in found
+    assert f"{base}/?target=team&space=team-room&app=CodeEditor" in found
+    assert not any("bob-code" in link for link in found)
+    assert dev_sim.calls_to("CreatePresignedDomainUrl") == []
+
+
+def test_dev_bob_goes_straight_into_studio(dev_stack, dev_sim):
+    browser = Browser()
+    sign_in(dev_stack, browser, "bob@example.com")
+    response = browser.get(dev_stack.portal_url + "/")
+    assert response.status == 302 and dev_sim.redeem(response.header("Location")).profile == "bob"
+
+
+def test_dev_deep_links_of_the_banner(dev_stack, dev_sim):
+    (shared, _), (private, _) = seed.DEMO_LINKS
+    browser = Browser()
+    # Signed out, the first link survives the sign-in and opens the notebook in the shared space
+    assert sign_in(dev_stack, browser, "alice@example.com", start=f"/?{shared}") == f"{dev_stack.portal_url}/?{shared}"
+    opened = browser.get(f"{dev_stack.portal_url}/?{shared}")
+    assert opened.status == 302
+    studio = dev_sim.redeem(opened.header("Location"))
+    assert (studio.profile, studio.space) == ("alice", "team-shared")
+    # The second is bob's private space: alice gets a 403 and no URL
+    dev_sim.clear_calls()
+    refused = browser.get(f"{dev_stack.portal_url}/?{private}")
+    assert refused.status == 403 and dev_sim.calls_to("CreatePresignedDomainUrl") == []
+
+
+def test_dev_carol_first_visit_creates_her_profile(dev_stack, dev_sim):
+    # Given carol, in ml-team, signed in with no profile in the team domain
+    browser = Browser()
+    sign_in(dev_stack, browser, "carol@example.com")
+    assert browser.get(dev_stack.portal_url + "/").status == 200  # two Studios: the chooser
+    # When she opens the ML team Studio
+    first = browser.get(dev_stack.portal_url + "/?target=team")
+    # Then the portal creates her profile, tagged as hers, and shows the preparing page
+    assert first.status == 202 and 'id="preparing"' in first.text
+    (created,) = dev_sim.calls_to("CreateUserProfile")
+    assert (created["DomainId"], created["UserProfileName"]) == (seed.TEAM_DOMAIN_ID, "carol")
+    assert {tag["Key"]: tag["Value"] for tag in created["Tags"]} == {
+        "studiouserid": "carol@example.com",
+        "cost-center": "ml-demo",
+    }
+    assert created["UserSettings"]["ExecutionRole"] == seed.EXECUTION_ROLE
+    # And once the simulator's short Pending is over, the status page sends her into Studio
+    status_url = unescape(re.search(r'http-equiv="refresh" content="\d+;url=([^"]+)"', first.text).group(1))
+    dev_sim.advance_clock(seed.DEMO_PENDING_SECONDS)
+    ready = browser.get(status_url)
+    assert ready.status == 302
+    launched = browser.get(ready.header("Location"))
+    assert launched.status == 302 and dev_sim.redeem(launched.header("Location")).profile == "carol"
 
 
 def test_make_dev_starts_serves_and_stops():
@@ -109,8 +308,10 @@ def test_make_dev_starts_serves_and_stops():
         portal = match.group(1)
         sim = re.search(r"SageMaker\s+(http://127\.0\.0\.1:\d+)", banner).group(1)
 
-        # Then: the simulator answers, and the portal serves (its health check, when the portal exists)
-        assert Browser().get(f"{sim}/_sim/state").status == 200
+        # Then: the demo targets are on, the simulator answers, and the portal serves
+        assert "ML team Studio" in banner and f"{portal}/?target=demo&space=team-shared" in banner
+        state = Browser().get(f"{sim}/_sim/state")
+        assert state.status == 200 and "d-team0portal02" in state.text
         health = Browser().get(f"{portal}/health")
         assert health.status == 200, health.text[:300]
         process.send_signal(signal.SIGINT)
