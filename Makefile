@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)/lambda:$(CURDIR)
 
-.PHONY: help dev test test-fast lint synth deploy destroy fuzz bench clean
+.PHONY: help dev test test-fast lint synth deploy destroy fuzz load bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ destroy: $(VENV)/.installed node_modules/.installed ## Remove the stack (the Cog
 
 fuzz: $(VENV)/.installed ## Longer Hypothesis run over API Gateway events
 	PORTAL_FUZZ_EXAMPLES=5000 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+
+load: $(VENV)/.installed ## A longer load run on loopback (500 users x 5 clicks), figures printed
+	PORTAL_LOAD_USERS=500 PORTAL_LOAD_CLICKS=5 $(PY) -m pytest tests/flow/test_load.py -q -s -p no:cacheprovider
 
 bench: $(VENV)/.installed ## Cold start, warm launch and memory against a bare handler
 	$(PY) -m bench
