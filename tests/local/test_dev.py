@@ -237,6 +237,16 @@ def test_dev_bob_goes_straight_into_studio(dev_stack, dev_sim):
     sign_in(dev_stack, browser, "bob@example.com")
     response = browser.get(dev_stack.portal_url + "/")
     assert response.status == 302 and dev_sim.redeem(response.header("Location")).profile == "bob"
+    # Not in ml-team: the team Studio is refused
+    assert browser.get(dev_stack.portal_url + "/?target=team").status == 403
+
+
+@pytest.mark.parametrize("email, status", [("john.doe@example.com", 403), ("pending.pat@example.com", 409)])
+def test_dev_one_studio_users_get_their_error_page(dev_stack, dev_sim, email, status):
+    browser = Browser()
+    sign_in(dev_stack, browser, email)
+    assert browser.get(dev_stack.portal_url + "/").status == status
+    assert dev_sim.calls_to("CreatePresignedDomainUrl") == []
 
 
 def test_dev_deep_links_of_the_banner(dev_stack, dev_sim):
@@ -252,6 +262,11 @@ def test_dev_deep_links_of_the_banner(dev_stack, dev_sim):
     dev_sim.clear_calls()
     refused = browser.get(f"{dev_stack.portal_url}/?{private}")
     assert refused.status == 403 and dev_sim.calls_to("CreatePresignedDomainUrl") == []
+    # The team Studio opens her own profile there
+    team = browser.get(f"{dev_stack.portal_url}/?target=team")
+    assert team.status == 302
+    studio = dev_sim.redeem(team.header("Location"))
+    assert (studio.domain, studio.profile) == (seed.TEAM_DOMAIN_ID, "alice")
 
 
 def test_dev_carol_first_visit_creates_her_profile(dev_stack, dev_sim):
