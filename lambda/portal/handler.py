@@ -166,19 +166,20 @@ def launch() -> Response:
     if person is None:
         return start_sign_in(_current_path_and_query())
     portal = runtime.get()
+    target: Target | None = None
     try:
         target = choose_target(portal.settings.targets, person, request)
         if target is None:
             return chooser(person)
         outcome = portal.launcher.launch(person, target, request.space, request.landing_uri())
     except ProfilePreparing as preparing:
-        _record_launch(person.identity, request.target, preparing.reason, preparing.page_context.get("profile"))
+        _record_launch(person, target, preparing.reason, preparing.page_context.get("profile"), request.space)
         return preparing_page(preparing, request, target)
     except PortalError as error:
-        _record_launch(person.identity, request.target, error.reason, error.page_context.get("profile"))
+        _record_launch(person, target, error.reason, error.page_context.get("profile"), request.space)
         error.page_context.setdefault("identity", person.identity)
         raise
-    _record_launch(person.identity, target.id, "launched", outcome.profile, space=request.space)
+    _record_launch(person, target, "launched", outcome.profile, request.space)
     # The presigned URL is a bearer credential: it goes in Location and nowhere else.
     return redirect(outcome.url)
 
@@ -325,9 +326,11 @@ def not_found(_: Exception) -> Response:
     return page("not_found.html", status=HTTPStatus.NOT_FOUND)
 
 
-def _record_launch(identity: str, target: str | None, outcome: str, profile: Any, space: str | None = None) -> None:
-    logger.info("launch", extra={"identity": identity, "profile": profile, "target": target, "space": space,
-                                 "outcome": outcome})
+def _record_launch(person: Person, target: Target | None, outcome: str, profile: Any, space: str | None) -> None:
+    """The audit line: who, which profile in which domain, and what happened (never the URL)."""
+    logger.info("launch", extra={"identity": person.identity, "profile": profile, "outcome": outcome,
+                                 "target": target.id if target else None,
+                                 "domain_id": target.domain_id if target else None, "space": space})
     metrics.add_metric(name="Launches" if outcome == "launched" else "LaunchFailures",
                        unit=MetricUnit.Count, value=1)
 

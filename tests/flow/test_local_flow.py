@@ -152,7 +152,9 @@ def test_no_credential_reaches_any_log_line_with_debug_on(stack, sim, caplog, mo
     assert any(record.name.startswith("botocore") or record.name == "sagemaker-studio-portal"
                for record in portal_side)
     logged = stdout.getvalue() + "\n".join(record.getMessage() + repr(record.__dict__) for record in portal_side)
-    assert "launch" in logged  # the capture worked: the launch audit line is there
+    # The capture worked: the audit line says who launched which profile in which domain, and the outcome
+    assert '"identity":"alice@example.com","profile":"alice","outcome":"launched"' in logged
+    assert '"domain_id":"d-demo0portal01"' in logged
     for name, secret in secrets.items():
         assert secret and secret not in logged, f"{name} leaked into the logs"
     assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.", logged), "a JWT leaked into the logs"
