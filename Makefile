@@ -7,6 +7,7 @@ PYTHON_FOR_VENV := $(shell if PYENV_VERSION=3.13.0 python3.13 --version >/dev/nu
 VENV := .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)/lambda:$(CURDIR)
 
 .PHONY: help dev test test-fast lint synth deploy destroy fuzz load bench clean
