@@ -1,8 +1,8 @@
 """The API Gateway REST API in front of the function.
 
 Routes: ``GET /`` and ``GET /{proxy+}``, both a Lambda proxy integration. Every path the portal serves
-(``/``, ``/callback``, ``/logout``, ``/health``, ``/status`` and whatever comes next) reaches the function,
-which answers unknown paths with its own "not found" page; any other method is refused by API Gateway
+(``/``, ``/callback``, ``/logout``, ``/signed-out``, ``/health``, ``/status`` and whatever comes next) reaches
+the function, which answers unknown paths with its own "not found" page; any other method is refused by API Gateway
 without invoking the function (the portal is reached by top-level browser navigation only, so it only ever
 sees GET).
 
@@ -167,6 +167,8 @@ class PortalApi(Construct):
             self.portal_url = self.rest_api.url  # https://<id>.execute-api.<region>.<suffix>/<stage>/
 
         self.callback_url = f"{self.portal_url}callback"
+        # Where the IdP sends the browser back after signing out: the portal's "You have signed out" page.
+        self.sign_out_url = f"{self.portal_url}signed-out"
         self._acknowledge(config)
 
     @property

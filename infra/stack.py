@@ -57,7 +57,7 @@ class PortalStack(Stack):
                      "private or the organisation's own edge filters traffic; the default deploys a web ACL.")
 
         if self.cognito is not None:
-            self.cognito.add_portal_client(callback_url=self.api.callback_url, logout_url=self.api.portal_url)
+            self.cognito.add_portal_client(callback_url=self.api.callback_url, logout_url=self.api.sign_out_url)
 
         self.monitoring = PortalMonitoring(self, "Monitoring", function=self.portal.function,
                                            rest_api=self.api.rest_api, alarm_email=config.alarm_email,
@@ -69,6 +69,9 @@ class PortalStack(Stack):
                   description="The portal: bookmark it, or make it the URL of an SSO tile")
         CfnOutput(self, "CallbackUrl", value=self.api.callback_url,
                   description="OIDC redirect URI (register it at your IdP when identitySource=oidc)")
+        CfnOutput(self, "SignOutUrl", value=self.api.sign_out_url,
+                  description="Where the IdP returns after sign-out (post-logout redirect URI: register it at your "
+                              "IdP when identitySource=oidc; Cognito's app client already lists it)")
         CfnOutput(self, "SessionKeySecretArn", value=self.session_key.secret_arn,
                   description="Secret holding the session cookie key")
         if self.cognito is not None:

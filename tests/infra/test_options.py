@@ -172,8 +172,10 @@ def test_custom_domain_with_alias_record(synth) -> None:
     assert result.env["PORTAL_BASE_URL"] == "https://studio.example.com"
     client = result.one("AWS::Cognito::UserPoolClient")["Properties"]
     assert client["CallbackURLs"] == ["https://studio.example.com/callback"]
-    assert client["LogoutURLs"] == ["https://studio.example.com/"]
+    # The IdP's sign-out returns to the portal's "You have signed out" page
+    assert client["LogoutURLs"] == ["https://studio.example.com/signed-out"]
     assert result.json["Outputs"]["PortalUrl"]["Value"] == "https://studio.example.com/"
+    assert result.json["Outputs"]["SignOutUrl"]["Value"] == "https://studio.example.com/signed-out"
 
 
 def test_custom_domain_without_hosted_zone_creates_no_record(synth) -> None:

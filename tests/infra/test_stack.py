@@ -258,7 +258,8 @@ def test_app_client_is_a_confidential_code_flow_client_for_the_portal(default) -
     api, stage = default.logical_id("AWS::ApiGateway::RestApi"), default.logical_id("AWS::ApiGateway::Stage")
     base = f"https://<{api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<{stage}>/"
     assert [flat(url) for url in client["CallbackURLs"]] == [base + "callback"]
-    assert [flat(url) for url in client["LogoutURLs"]] == [base]
+    # Sign-out at Cognito returns to the portal's "You have signed out" page (the portal sends the same URL)
+    assert [flat(url) for url in client["LogoutURLs"]] == [base + "signed-out"]
 
 
 # --- operations -------------------------------------------------------------------------------------------
@@ -276,9 +277,10 @@ def test_alarms_on_errors_throttles_and_5xx_without_a_topic_by_default(default) 
 
 def test_outputs_give_the_urls_operators_need(default) -> None:
     outputs = default.json["Outputs"]
-    assert {"PortalUrl", "CallbackUrl", "CognitoDomain", "UserPoolId", "OidcClientSecretName",
+    assert {"PortalUrl", "CallbackUrl", "SignOutUrl", "CognitoDomain", "UserPoolId", "OidcClientSecretName",
             "SessionKeySecretArn"} <= set(outputs)
     assert flat(outputs["CallbackUrl"]["Value"]) == flat(outputs["PortalUrl"]["Value"]) + "callback"
+    assert flat(outputs["SignOutUrl"]["Value"]) == flat(outputs["PortalUrl"]["Value"]) + "signed-out"
     assert flat(outputs["CognitoDomain"]["Value"]).endswith(".auth.<AWS::Region>.amazoncognito.com")
     assert not [key for key in outputs if key.startswith("ApiRestApiEndpoint")]
 
