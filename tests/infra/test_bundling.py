@@ -1,5 +1,5 @@
 """The function's code bundle, built without Docker: /var/task/portal + /var/task/templates + Linux arm64
-wheels of lambda/requirements.txt, without boto3/botocore (the runtime's), caches or tests.
+wheels of lambda/requirements.txt, without boto3/botocore (the runtime's) or tests, with Python 3.13 bytecode.
 
 test_synth_bundles_locally_without_docker is the one test that installs from PyPI (through CDK's own
 bundling, exactly as `make synth` does).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,8 +101,19 @@ def test_synth_bundles_locally_without_docker(tmp_path: Path) -> None:
     # Without what the Lambda runtime provides, without console scripts, caches, tests or local tooling
     assert not {"boto3", "botocore", "s3transfer", "bin", "local", "tests", "infra", ".venv"} & names
     assert not [name for name in names if name.startswith(("boto3-", "botocore-", "s3transfer-"))]
-    assert not list(bundle.rglob("__pycache__")) and not list(bundle.rglob("*.pyc"))
     assert not list((bundle / "portal").rglob("test_*.py"))
+    # With bytecode compiled by the synth's Python 3.13 (/var/task is read-only: Lambda cannot write it)...
+    compiled = list(bundle.rglob("*.pyc"))
+    if sys.version_info[:2] == (3, 13):
+        assert (bundle / "portal" / "__pycache__" / "handler.cpython-313.pyc").is_file()
+        assert (bundle / "jinja2" / "__pycache__" / "environment.cpython-313.pyc").is_file()
+        # ...for that version only, in __pycache__ next to each module, loaded without checking the source
+        assert {path.parent.name for path in compiled} == {"__pycache__"}
+        assert all(path.name.endswith(".cpython-313.pyc") for path in compiled)
+        flags = struct.unpack("<I", (bundle / "portal" / "__pycache__" / "handler.cpython-313.pyc").read_bytes()[4:8])[0]
+        assert flags == 0b01  # PEP 552: hash-based, check_source off (unchecked-hash)
+    else:  # another version's bytecode would be ignored by the runtime: none is shipped
+        assert not compiled
     # And its compiled extensions are Linux arm64 builds (manylinux wheels), whatever this machine is
     extensions = list(bundle.rglob("*.so"))
     assert extensions, "cryptography, cffi and markupsafe ship compiled extensions"
