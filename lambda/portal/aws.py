@@ -254,10 +254,12 @@ class AwsGateway:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-        with self._lock:
-            if self._secrets is None:
-                self._secrets = SecretsProvider(boto3_client=self._client("secretsmanager"))
-            provider = self._secrets
+        if self._secrets is None:
+            client = self._client("secretsmanager")  # takes the lock itself: not inside it
+            with self._lock:
+                if self._secrets is None:
+                    self._secrets = SecretsProvider(boto3_client=client)
+        provider = self._secrets
         try:
             value = provider.get(secret_id, max_age=300)
         except GetParameterError as error:

@@ -331,8 +331,8 @@ def _record_launch(person: Person, target: Target | None, outcome: str, profile:
     logger.info("launch", extra={"identity": person.identity, "profile": profile, "outcome": outcome,
                                  "target": target.id if target else None,
                                  "domain_id": target.domain_id if target else None, "space": space})
-    metrics.add_metric(name="Launches" if outcome == "launched" else "LaunchFailures",
-                       unit=MetricUnit.Count, value=1)
+    name = {"launched": "Launches", ProfilePreparing.reason: "ProfilesPreparing"}.get(outcome, "LaunchFailures")
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 # -- entry point ----------------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""The container's runtime: secrets read from Secrets Manager (through Powertools Parameters), the client
+secret's JSON form, session-key rotation reaching warm containers, and configuration errors."""
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from portal import runtime
+from portal.aws import AwsGateway
+from portal.config import ConfigError, load_settings
+from portal.errors import AwsRefused, PortalMisconfigured
+from portal.runtime import SESSION_COOKIE
+from portal.sealing import Sealer
+
+CLIENT_SECRET_NAME = "SageMakerStudioPortal/oidc-client"
+SESSION_KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-session-key-AbCdEf"
+OLD_KEY, NEW_KEY = "o" * 64, "n" * 64
+
+
+@pytest.fixture
+def secrets():
+    session = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
+    client = session.client("secretsmanager")
+    gateway = AwsGateway(session)
+    gateway._clients[("secretsmanager", None)] = client
+    with Stubber(client) as stubber:
+        yield gateway, stubber
+
+
+def env(**overrides):
+    base = {"PORTAL_OIDC_ISSUER": "https://idp.example.test", "PORTAL_OIDC_CLIENT_SECRET_ARN": CLIENT_SECRET_NAME,
+            "PORTAL_SESSION_KEY_ARN": SESSION_KEY_ARN, "PORTAL_DOMAIN_ID": "d-abc123"}
+    return {key: value for key, value in (base | overrides).items() if value is not None}
+
+
+def answer(stubber, secret_id, value):
+    stubber.add_response("get_secret_value", {"SecretString": value, "Name": secret_id}, {"SecretId": secret_id})
+
+
+def test_client_id_and_secret_come_from_the_json_secret(secrets):
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "abc123", "client_secret": "shh"}))
+    answer(stubber, SESSION_KEY_ARN, NEW_KEY)
+    built = runtime.build(load_settings(env()), gateway)
+    assert built.oidc.client_id == "abc123" and built.oidc._client_secret == "shh"
+    sealed = built.session_sealer.seal({"sub": "a"}, 60)
+    assert Sealer((NEW_KEY,), SESSION_COOKIE).open(sealed)["sub"] == "a"
+
+
+def test_plain_client_secret_with_the_client_id_from_the_environment(secrets):
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, "plain-secret")
+    answer(stubber, SESSION_KEY_ARN, NEW_KEY)
+    built = runtime.build(load_settings(env(PORTAL_OIDC_CLIENT_ID="from-env")), gateway)
+    assert (built.oidc.client_id, built.oidc._client_secret) == ("from-env", "plain-secret")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("{not json", "malformed JSON"),
+    (json.dumps({"client_id": "x"}), "no client secret"),
+    (json.dumps({"client_secret": "x"}), "PORTAL_OIDC_CLIENT_ID is required"),
+])
+def test_unusable_client_secrets_name_the_variable(secrets, value, message):
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, value)
+    with pytest.raises(ConfigError, match=message):
+        runtime.build(load_settings(env()), gateway)
+
+
+def test_short_session_key_in_the_secret_is_a_configuration_error(secrets):
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a", "client_secret": "b"}))
+    answer(stubber, SESSION_KEY_ARN, "too-short")
+    with pytest.raises(ConfigError, match="PORTAL_SESSION_KEY_ARN"):
+        runtime.build(load_settings(env()), gateway)
+
+
+def test_secrets_manager_refusal_is_reported_as_aws_refused(secrets):
+    gateway, stubber = secrets
+    stubber.add_client_error("get_secret_value", "AccessDeniedException", "no", 400)
+    with pytest.raises(AwsRefused):
+        runtime.build(load_settings(env()), gateway)
+
+
+def test_rotated_session_key_reaches_a_warm_container(secrets, monkeypatch):
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a", "client_secret": "b"}))
+    answer(stubber, SESSION_KEY_ARN, OLD_KEY)
+    built = runtime.build(load_settings(env()), gateway)
+    old_cookie = built.session_sealer.seal({"sub": "alice"}, 600)
+    # When IT puts a new key in front of the old one and the recheck interval passes
+    answer(stubber, SESSION_KEY_ARN, f"{NEW_KEY},{OLD_KEY}")
+    built._secrets_checked -= runtime.SECRET_RECHECK_SECONDS + 1
+    gateway._secrets.clear_cache()
+    built.refresh_session_keys()
+    # Then new cookies use the new key and existing sessions still open
+    assert Sealer((NEW_KEY,), SESSION_COOKIE).open(built.session_sealer.seal({"sub": "bob"}, 60))["sub"] == "bob"
+    assert built.session_sealer.open(old_cookie)["sub"] == "alice"
+    stubber.assert_no_pending_responses()
+
+
+def test_configuration_error_becomes_a_clear_misconfiguration(monkeypatch):
+    runtime.reset()
+    for name in ("PORTAL_OIDC_ISSUER", "PORTAL_DOMAIN_ID", "PORTAL_TARGETS"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(PortalMisconfigured, match="PORTAL_OIDC_ISSUER"):
+        runtime.get()
+    runtime.reset()
