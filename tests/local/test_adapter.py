@@ -15,7 +15,7 @@ from werkzeug.test import Client
 
 from local._http import LocalServer
 from local.adapter import ApiGatewayAdapter, LambdaContext
-from tests.local.http_client import Browser
+from tests.support.http_client import Browser
 
 
 class Recorder:

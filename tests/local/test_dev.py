@@ -18,7 +18,7 @@ import pytest
 from local import dev, seed
 from local.stack import RunningStack, running_stack
 from portal.targets import parse_targets
-from tests.local.http_client import Browser
+from tests.support.http_client import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
 

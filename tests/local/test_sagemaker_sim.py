@@ -22,7 +22,7 @@ from local.sagemaker_sim import (
 )
 from local.seed import DEMO_DOMAIN_ID, SSO_DOMAIN_ID
 from tests.local.conftest import make_client
-from tests.local.http_client import Browser
+from tests.support.http_client import Browser
 
 ALICE_ARN = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DEMO_DOMAIN_ID}/alice"
 

@@ -22,7 +22,7 @@ from local.stack import (
     LOCAL_CLIENT_SECRET,
     running_stack,
 )
-from tests.local.http_client import Browser
+from tests.support.http_client import Browser
 
 
 def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
