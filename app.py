@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-from aws_cdk import App, Environment
+# The `targets` context is checked by the function's own validator (lambda/portal/targets.py); the Makefile and
+# the tests put lambda/ on PYTHONPATH, `npx cdk synth` alone does not.
+_LAMBDA_DIR = str(Path(__file__).resolve().parent / "lambda")
+if _LAMBDA_DIR not in sys.path:
+    sys.path.insert(0, _LAMBDA_DIR)
 
-from infra.config import ConfigError, PortalConfig
-from infra.nag import apply_checks
-from infra.stack import PortalStack
+from aws_cdk import App, Environment  # noqa: E402
+
+from infra.config import ConfigError, PortalConfig  # noqa: E402
+from infra.nag import apply_checks  # noqa: E402
+from infra.stack import PortalStack  # noqa: E402
 
 
 def environment() -> Environment | None:

@@ -6,7 +6,9 @@ that ``cdk synth -c domainId=oops`` fails with a message an operator can act on 
 worse, a template that only fails half-way through ``cdk deploy``.
 
 Values given with ``-c`` arrive as strings; values in cdk.json keep their JSON types. Both are accepted:
-``"true"``/``true``, ``"30"``/``30``, ``"10.0.0.0/8,192.168.0.0/16"``/``["10.0.0.0/8", ...]``.
+``"true"``/``true``, ``"30"``/``30``, ``"10.0.0.0/8,192.168.0.0/16"``/``["10.0.0.0/8", ...]``, and
+``targets`` as a JSON string or a JSON list. ``targets`` is checked by the function's own validator
+(``portal.targets.parse_targets``, from lambda/), so synth refuses exactly what the deployed portal would.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       2922, 3288, 3653)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+# Lambda allows 4 KB for all of a function's environment variables together; the others take about 1 KB.
+TARGETS_ENV_MAX_BYTES = 3000
+
 # The value cdk.json ships with, so that `make synth` works on a fresh clone; deploying it is refused loudly.
 PLACEHOLDER_DOMAIN_ID = "d-xxxxxxxxxxxx"
 
@@ -60,15 +65,32 @@ class ConfigError(ValueError):
 
 # --- the typed model ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class StudioTarget:
-    """One SageMaker Studio domain the portal launches into.
+class TargetProvisioning:
+    """First-visit provisioning of a target: what ``CreateUserProfile`` may pass and tag."""
 
-    Today there is exactly one, built from ``domainId``. Several domains (with a per-target role in another
-    account and first-visit provisioning) will be added as a ``targets`` context list; the IAM and environment
-    code already iterates over ``PortalConfig.targets``.
+    execution_role_arn: str
+    tag_keys: tuple[str, ...]  # the target's extra tag keys (the owner tag comes on top)
+
+
+@dataclass(frozen=True)
+class StudioTarget:
+    """One SageMaker Studio domain the portal launches into: what IAM needs to know about it.
+
+    ``domainId`` gives one of these; the ``targets`` context list (validated by the runtime's own
+    ``portal.targets.parse_targets``) gives several. A target with ``role_arn`` is reached by assuming that
+    role, so its SageMaker permissions live on the role, not on the function.
     """
 
     domain_id: str
+    id: str = "studio"
+    region: str | None = None  # None: the stack's region
+    role_arn: str | None = None
+    tag_session: bool = False
+    provision: TargetProvisioning | None = None
+
+    @property
+    def via_role(self) -> bool:
+        return self.role_arn is not None
 
 
 @dataclass(frozen=True)
@@ -158,10 +180,17 @@ class PortalConfig:
     alarm_topic_arn: str | None
     api_gateway_cloudwatch_role: bool
     stage_name: str
+    # PORTAL_TARGETS (compact JSON) when the targets came from the `targets` context key; None with domainId.
+    targets_json: str | None = None
 
     @property
     def domain_id(self) -> str:
         return self.targets[0].domain_id
+
+    @property
+    def local_targets(self) -> tuple[StudioTarget, ...]:
+        """The targets the function's own role reaches (no ``role_arn``): they get SageMaker permissions."""
+        return tuple(target for target in self.targets if not target.via_role)
 
     @property
     def uses_placeholder_domain(self) -> bool:
@@ -182,6 +211,7 @@ class PortalConfig:
 DEFAULTS: dict[str, Any] = {
     "stackName": "SageMakerStudioPortal",
     "domainId": None,
+    "targets": None,
     "identitySource": "cognito",
     "cognitoDomainPrefix": None,
     "cognitoFeaturePlan": "essentials",
@@ -325,11 +355,21 @@ class _Reader:
         self.check_unknown_keys()
         stack_name = self.text("stackName", STACK_NAME_PATTERN,
                                "letters, digits and hyphens, starting with a letter (at most 128)")
-        domain_id = self.text("domainId", DOMAIN_ID_PATTERN,
-                              "a SageMaker Studio domain id matching d-(-*[a-z0-9]){1,61}, e.g. d-abc123def456 "
-                              "(aws sagemaker list-domains)", required=True)
-        if domain_id is not None and len(domain_id) > 63:
-            self.fail("domainId", domain_id, "at most 63 characters")
+        with_targets = self.raw("targets") is not None
+        domain_id = None
+        if with_targets:
+            # cdk.json ships the placeholder domainId: it stands for "not chosen", so `-c targets=...` alone works.
+            if self.raw("domainId") not in (None, PLACEHOLDER_DOMAIN_ID):
+                self.problems.append(
+                    "domainId, targets: give one or the other: domainId for one Studio domain, targets for several "
+                    "(with targets, remove domainId from cdk.json or pass -c domainId=)")
+        else:
+            domain_id = self.text("domainId", DOMAIN_ID_PATTERN,
+                                  "a SageMaker Studio domain id matching d-(-*[a-z0-9]){1,61}, e.g. d-abc123def456 "
+                                  "(aws sagemaker list-domains), or a targets list for several domains",
+                                  required=True)
+            if domain_id is not None and len(domain_id) > 63:
+                self.fail("domainId", domain_id, "at most 63 characters")
 
         identity_source = self.choice("identitySource", ("cognito", "oidc"))
         federation_kind = self.choice("federation", ("none", "saml", "oidc"))
@@ -355,6 +395,18 @@ class _Reader:
             self.fail("ownerTag", owner_tag, "a tag key not starting with aws: (reserved by AWS)")
             owner_tag = None
 
+        targets: tuple[StudioTarget, ...] = (StudioTarget(domain_id=domain_id or PLACEHOLDER_DOMAIN_ID),)
+        targets_json = None
+        if with_targets:
+            read = self.read_targets(identity_claim or "email")
+            if read is not None:
+                targets, targets_json = read
+        enforce_owner_tag = self.flag("enforceOwnerTagInIam")
+        if with_targets and targets_json and enforce_owner_tag and not any(not t.via_role for t in targets):
+            self.problems.append(
+                "enforceOwnerTagInIam: applies to targets reached with the function's own role (without role_arn), "
+                "and every target has role_arn; enforce ownership in those roles' policies instead (docs/deploy.md)")
+
         custom_domain = self.read_custom_domain()
         network = self.read_network()
         if network.endpoint_type == "private" and custom_domain is not None:
@@ -368,13 +420,14 @@ class _Reader:
 
         config = PortalConfig(
             stack_name=stack_name or str(DEFAULTS["stackName"]),
-            targets=(StudioTarget(domain_id=domain_id or PLACEHOLDER_DOMAIN_ID),),
+            targets=targets,
+            targets_json=targets_json,
             identity_source=identity_source,
             cognito=cognito,
             external_oidc=external,
             identity_claim=identity_claim or "email",
             owner_tag=owner_tag or "studiouserid",
-            enforce_owner_tag_in_iam=self.flag("enforceOwnerTagInIam"),
+            enforce_owner_tag_in_iam=enforce_owner_tag,
             # The ranges are CreatePresignedDomainUrl's own (ExpiresInSeconds, SessionExpirationDurationInSeconds).
             url_expires_seconds=self.number("urlExpiresSeconds", 5, 300, " of seconds"),
             studio_session_seconds=self.number("studioSessionSeconds", 1800, 43200, " of seconds"),
@@ -477,6 +530,46 @@ class _Reader:
             client_secret_kms_key_arn=self.text("oidcClientSecretKmsKeyArn", KMS_KEY_ARN_PATTERN,
                                                 "the ARN of the KMS key that encrypts that secret"),
         )
+
+    def read_targets(self, identity_claim: str) -> tuple[tuple[StudioTarget, ...], str] | None:
+        """The ``targets`` list, checked by the function's own validator so that synth refuses exactly what the
+        deployed portal would refuse; returns the typed targets and PORTAL_TARGETS as compact JSON."""
+        value = self.raw("targets")
+        if isinstance(value, str):
+            raw_json = value
+        elif isinstance(value, list):
+            raw_json = json.dumps(value)
+        else:
+            self.fail("targets", value, "a JSON list of targets (docs/deploy.md)")
+            return None
+        # lambda/ is on sys.path (app.py puts it there; the Makefile and the tests set PYTHONPATH).
+        from portal.targets import parse_targets
+
+        try:
+            parsed = parse_targets(raw_json, identity_claim)
+        except ValueError as error:  # portal.config.ConfigError, whose messages name PORTAL_TARGETS
+            message = re.sub(r"^PORTAL_TARGETS\b:?\s*", "", str(error))
+            self.problems.append(f"targets: {message}")
+            return None
+        compact = json.dumps(json.loads(raw_json), separators=(",", ":"), ensure_ascii=False)
+        size = len(compact.encode())
+        if size > TARGETS_ENV_MAX_BYTES:
+            self.problems.append(
+                f"targets: is {size} bytes as PORTAL_TARGETS, more than the {TARGETS_ENV_MAX_BYTES} bytes this stack "
+                "allows it (Lambda allows 4 KB for all environment variables together); shorten labels, or split "
+                "the targets across two portals")
+            return None
+        targets = tuple(
+            StudioTarget(
+                domain_id=target.domain_id, id=target.id, region=target.region, role_arn=target.role_arn,
+                tag_session=target.tag_session,
+                provision=None if target.provision is None else TargetProvisioning(
+                    execution_role_arn=target.provision.execution_role_arn,
+                    tag_keys=tuple(key for key, _ in target.provision.tags)),
+            )
+            for target in parsed
+        )
+        return targets, compact
 
     def read_custom_domain(self) -> CustomDomain | None:
         name = self.text("customDomainName", DNS_NAME_PATTERN, "a lowercase DNS name such as studio.example.com")

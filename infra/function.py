@@ -23,6 +23,10 @@ Permissions
 * With ``enforceOwnerTagInIam``, ``CreatePresignedDomainUrl`` moves to a separate launch role that the
   function assumes with a session tag naming the signed-in user; that role may only presign for profiles
   whose owner tag equals the session tag. See :class:`LaunchRole`.
+* With ``targets`` (several domains) the statements above cover every target without ``role_arn``, each in
+  its own region, and :func:`target_statements` adds ``ListSpaces``, first-visit provisioning
+  (``CreateUserProfile``, ``AddTags`` on create, ``iam:PassRole``) and ``sts:AssumeRole``/``sts:TagSession``
+  on exactly the targets' roles. PORTAL_TARGETS replaces PORTAL_DOMAIN_ID.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +45,9 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILoca
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IValidation
 
-from infra.config import PortalConfig
+from infra.config import PortalConfig, StudioTarget
 from infra.identity import OidcWiring
 from infra.logs import audit_log_group
 from infra.nag import resource_finding, suppress
@@ -198,25 +203,122 @@ def portal_code(root: Path = PROJECT_ROOT) -> lambda_.Code:
 
 
 # --- permissions ------------------------------------------------------------------------------------------
-def profile_arns(config: PortalConfig, stack: Stack) -> list[str]:
-    return [stack.format_arn(service="sagemaker", resource="user-profile", resource_name=f"{target.domain_id}/*")
-            for target in config.targets]
+def _unique(items: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+def _sagemaker_arn(stack: Stack, region: str | None, resource: str, name: str) -> str:
+    """``arn:<partition>:sagemaker:<region>:<account>:<resource>/<name>``: the stack's partition and account,
+    the target's region (the stack's when it names none)."""
+    return stack.format_arn(service="sagemaker", region=region, resource=resource, resource_name=name)
+
+
+def profile_arns(config: PortalConfig, stack: Stack, targets: Iterable[StudioTarget] | None = None) -> list[str]:
+    """``user-profile/<domainId>/*`` of each target the function reaches with its own role."""
+    chosen = config.local_targets if targets is None else targets
+    return [_sagemaker_arn(stack, region, "user-profile", f"{domain}/*")
+            for region, domain in _unique((target.region, target.domain_id) for target in chosen)]
 
 
 def domain_arns(config: PortalConfig, stack: Stack) -> list[str]:
-    return [stack.format_arn(service="sagemaker", resource="domain", resource_name=target.domain_id)
-            for target in config.targets]
+    return [_sagemaker_arn(stack, region, "domain", domain)
+            for region, domain in _unique((target.region, target.domain_id) for target in config.local_targets)]
+
+
+def target_regions(config: PortalConfig, stack: Stack) -> list[str]:
+    """The regions of the targets the function reaches with its own role (the stack's, when a target names none)."""
+    return [region or stack.region for region in _unique(target.region for target in config.local_targets)]
 
 
 def _profile_findings(scope: Construct, config: PortalConfig) -> list[str]:
     """cdk-nag's IAM5 findings for each domain's ``user-profile/<domainId>/*``."""
-    return [resource_finding(scope, arn) for arn in profile_arns(config, Stack.of(scope))]
+    return _unique(resource_finding(scope, arn) for arn in profile_arns(config, Stack.of(scope)))
+
+
+def provisioning_tag_conditions(owner_tag: str, target: StudioTarget) -> dict[str, Any]:
+    """CreateUserProfile (and the AddTags it implies) only with the owner tag set and non-empty, and no tag
+    keys but the owner tag and the target's own ``provision.tags``."""
+    assert target.provision is not None
+    return {
+        "StringLike": {f"aws:RequestTag/{owner_tag}": "?*"},
+        "ForAllValues:StringEquals": {"aws:TagKeys": sorted({owner_tag, *target.provision.tag_keys})},
+    }
+
+
+def target_statements(config: PortalConfig, stack: Stack) -> list[iam.PolicyStatement]:
+    """What the ``targets`` list adds to the function's role, beyond the profile and domain statements.
+
+    * Targets without ``role_arn`` (the function's own account): ``sagemaker:ListSpaces``, which takes no
+      resource ARN (Service Authorization Reference), so ``*`` limited to the targets' regions by
+      ``aws:RequestedRegion``; with ``provision``, ``sagemaker:CreateUserProfile`` and the ``sagemaker:AddTags``
+      that tagging on create needs, on that domain's profiles only, only with the owner tag and the target's
+      tag keys, AddTags only as part of CreateUserProfile (``sagemaker:TaggingAction``), so the function cannot
+      retag an existing profile; and ``iam:PassRole`` on exactly the execution roles, to SageMaker only.
+    * Targets with ``role_arn``: ``sts:AssumeRole`` on exactly those roles, and ``sts:TagSession`` (only the
+      owner tag) on those with ``tag_session``. No SageMaker permission: it lives on the role, in the
+      domain's account (docs/deploy.md shows its policy and trust policy).
+    """
+    statements: list[iam.PolicyStatement] = []
+    local = config.local_targets
+    if local:
+        statements.append(iam.PolicyStatement(
+            sid="StudioSpaces", actions=["sagemaker:ListSpaces"], resources=["*"],
+            conditions={"StringEquals": {"aws:RequestedRegion": target_regions(config, stack)}},
+        ))
+    # Targets whose tags have the same keys share one statement (IAM's policy size is limited; the
+    # conditions being equal, listing their domains together grants exactly what one statement each would).
+    by_tag_keys: dict[tuple[str, ...], list[StudioTarget]] = {}
+    for target in local:
+        if target.provision is not None:
+            keys = tuple(provisioning_tag_conditions(config.owner_tag, target)["ForAllValues:StringEquals"]
+                         ["aws:TagKeys"])
+            by_tag_keys.setdefault(keys, []).append(target)
+    for number, group in enumerate(by_tag_keys.values(), start=1):
+        suffix = "" if number == 1 else str(number)
+        resources = profile_arns(config, stack, group)
+        conditions = provisioning_tag_conditions(config.owner_tag, group[0])
+        statements.append(iam.PolicyStatement(
+            sid=f"CreateProfiles{suffix}", actions=["sagemaker:CreateUserProfile"],
+            resources=resources, conditions=conditions))
+        statements.append(iam.PolicyStatement(
+            sid=f"TagNewProfiles{suffix}", actions=["sagemaker:AddTags"], resources=resources,
+            conditions={**conditions, "StringEquals": {"sagemaker:TaggingAction": "CreateUserProfile"}}))
+    execution_roles = _unique(target.provision.execution_role_arn for target in local if target.provision)
+    if execution_roles:
+        statements.append(iam.PolicyStatement(
+            sid="PassExecutionRolesToSageMaker", actions=["iam:PassRole"], resources=execution_roles,
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
+    target_roles = _unique(target.role_arn for target in config.targets if target.role_arn)
+    if target_roles:
+        statements.append(iam.PolicyStatement(
+            sid="AssumeTargetRoles", actions=["sts:AssumeRole"], resources=target_roles))
+    tagged_roles = _unique(target.role_arn for target in config.targets if target.role_arn and target.tag_session)
+    if tagged_roles:
+        statements.append(iam.PolicyStatement(
+            sid="TagTargetSessions", actions=["sts:TagSession"], resources=tagged_roles,
+            conditions={"StringLike": {f"aws:RequestTag/{config.owner_tag}": "?*"},
+                        "ForAllValues:StringEquals": {"aws:TagKeys": [config.owner_tag]}}))
+    return statements
 
 
 _PROFILE_WILDCARD_REASON = (
     "Scoped to the user profiles of the configured Studio domain only: the portal serves every employee, so it "
     "must describe and launch any profile of that domain, and which profile is decided per request by the "
     "identity mapping (and, with enforceOwnerTagInIam, by the owner tag condition in IAM itself).")
+_TARGETS_PROFILE_WILDCARD_REASON = (
+    "Scoped to the user profiles of the configured Studio domains (targets without role_arn) only: the portal "
+    "serves every employee, so it must describe and launch any profile of those domains, and create one (only "
+    "with the owner tag and the target's tag keys) where the target provisions; which profile is decided per "
+    "request by the identity mapping (and, with enforceOwnerTagInIam, by the owner tag condition in IAM itself).")
+_XRAY_REASON = (
+    "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
+    "permissions (Service Authorization Reference), so Resource '*' is the only possible scope.")
+_XRAY_AND_SPACES_REASON = (
+    "Resource '*' only for actions that support no resource-level permissions (Service Authorization "
+    "Reference): xray:PutTraceSegments and xray:PutTelemetryRecords (X-Ray active tracing), and "
+    "sagemaker:ListSpaces, which like SageMaker's other List actions (ListTags aside) takes no resource ARN. "
+    "ListSpaces is limited by aws:RequestedRegion to the targets' regions; it returns space names and owners, "
+    "and the portal asks only for the configured domains.")
 
 
 class LaunchRole(Construct):
@@ -226,6 +328,8 @@ class LaunchRole(Construct):
     ``sagemaker:CreatePresignedDomainUrl`` where ``sagemaker:ResourceTag/<ownerTag>`` equals
     ``${aws:PrincipalTag/<ownerTag>}``, so a mapping bug in the portal cannot mint a URL for someone else's
     profile: IAM refuses it. The trust policy admits only the function's role, only with that one tag key.
+    With ``targets`` it presigns in every domain the function reaches with its own role (targets with
+    ``role_arn`` are presigned through their own role).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PortalConfig,
@@ -252,7 +356,8 @@ class LaunchRole(Construct):
             conditions={"StringEquals": {f"sagemaker:ResourceTag/{tag}": f"${{aws:PrincipalTag/{tag}}}"}},
         ))
         policy = self.role.node.find_child("DefaultPolicy")
-        suppress(policy, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON + " Here the tag condition confines "
+        reason = _TARGETS_PROFILE_WILDCARD_REASON if config.targets_json else _PROFILE_WILDCARD_REASON
+        suppress(policy, "AwsSolutions-IAM5", reason + " Here the tag condition confines "
                  "each session to the profile tagged with its own identity.",
                  findings=_profile_findings(self, config))
 
@@ -280,13 +385,17 @@ class PortalFunction(Construct):
                 resources=[self.launch_role.role_arn],
             ))
 
-        profile_actions = ["sagemaker:DescribeUserProfile", "sagemaker:ListTags"]
-        if self.launch_role is None:
-            profile_actions.append("sagemaker:CreatePresignedDomainUrl")
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="StudioUserProfiles", actions=sorted(profile_actions), resources=profile_arns(config, stack)))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="StudioDomain", actions=["sagemaker:DescribeDomain"], resources=domain_arns(config, stack)))
+        if config.local_targets:
+            profile_actions = ["sagemaker:DescribeUserProfile", "sagemaker:ListTags"]
+            if self.launch_role is None:
+                profile_actions.append("sagemaker:CreatePresignedDomainUrl")
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="StudioUserProfiles", actions=sorted(profile_actions), resources=profile_arns(config, stack)))
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="StudioDomain", actions=["sagemaker:DescribeDomain"], resources=domain_arns(config, stack)))
+        if config.targets_json is not None:
+            for statement in target_statements(config, stack):
+                self.role.add_to_policy(statement)
         self.role.add_to_policy(iam.PolicyStatement(
             sid="PortalSecrets", actions=["secretsmanager:GetSecretValue"],
             resources=[session_key.secret_arn, oidc.client_secret_resource]))
@@ -310,6 +419,10 @@ class PortalFunction(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": config.log_level,
         }
+        if config.targets_json is not None:
+            # Several domains: the runtime reads PORTAL_TARGETS and refuses PORTAL_DOMAIN_ID next to it.
+            del environment["PORTAL_DOMAIN_ID"]
+            environment["PORTAL_TARGETS"] = config.targets_json
         if oidc.client_id:
             environment["PORTAL_OIDC_CLIENT_ID"] = oidc.client_id
         if base_url:
@@ -341,15 +454,34 @@ class PortalFunction(Construct):
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
 
-        suppress(policy, "AwsSolutions-IAM5", _PROFILE_WILDCARD_REASON, findings=_profile_findings(self, config))
-        suppress(policy, "AwsSolutions-IAM5",
-                 "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
-                 "permissions (Service Authorization Reference), so Resource '*' is the only possible scope.",
+        if config.local_targets:
+            reason = _TARGETS_PROFILE_WILDCARD_REASON if config.targets_json else _PROFILE_WILDCARD_REASON
+            suppress(policy, "AwsSolutions-IAM5", reason, findings=_profile_findings(self, config))
+        lists_spaces = config.targets_json is not None and bool(config.local_targets)
+        suppress(policy, "AwsSolutions-IAM5", _XRAY_AND_SPACES_REASON if lists_spaces else _XRAY_REASON,
                  findings=["Resource::*"])
+        self.node.add_validation(_OnePolicyOnly(self.role, len(config.local_targets)))
         if RUNTIME.name != _latest_python():
             suppress(self.function, "AwsSolutions-L1",
                      f"Pinned to {RUNTIME.name} on purpose: lambda/requirements.txt, the bundled platform wheels "
                      "and the test suite target this version; moving to a newer runtime is a tested change.")
+
+
+@jsii.implements(IValidation)
+class _OnePolicyOnly:
+    """Refuse synth when the role's statements outgrow IAM's 10,240 characters of inline policy: CDK would move
+    the rest into "overflow" managed policies, which the function does not wait for and cdk-nag reports."""
+
+    def __init__(self, role: iam.Role, local_targets: int) -> None:
+        self.role = role
+        self.local_targets = local_targets
+
+    def validate(self) -> list[str]:
+        if not any(child.node.id.startswith("OverflowPolicy") for child in self.role.node.children):
+            return []
+        return [f"targets: the function's IAM policy for {self.local_targets} targets in this account is larger than "
+                "IAM allows a role's inline policies (10,240 characters); use fewer targets per portal, or reach "
+                "some domains through a role_arn"]
 
 
 def _latest_python() -> str:

@@ -88,6 +88,10 @@ class PortalStack(Stack):
             if federation is not None:
                 CfnOutput(self, "FederationRedirectUrl", value=self.cognito.federation_redirect_url,
                           description="Reply URL (SAML ACS) or redirect URI to register at the corporate IdP")
+        if any(target.via_role for target in self.config.targets):
+            CfnOutput(self, "FunctionRoleArn", value=self.portal.role.role_arn,
+                      description="The portal function's role: the principal to trust in each target's role_arn "
+                                  "(docs/deploy.md)")
         if self.portal.launch_role is not None:
             CfnOutput(self, "LaunchRoleArn", value=self.portal.launch_role.role_arn,
                       description="Role that presigns Studio URLs only for profiles tagged with the user")

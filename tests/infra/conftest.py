@@ -35,6 +35,25 @@ BYO_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta-portal-A
 BYO_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops-alarms"
 
+# Several Studio domains (the `targets` key): one in the stack's account and region that provisions, one in
+# the stack's account in another region, and two in another account reached through a role (one of them
+# with session tags and provisioning of its own).
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/service-role/SageMakerExecution"
+TEAM_ROLE = "arn:aws:iam::210987654321:role/StudioPortalLaunch"
+AUDIT_ROLE = "arn:aws:iam::345678901234:role/studio/PortalAccess"
+TARGETS: list[dict[str, Any]] = [
+    {"id": "ds", "label": "Data science", "domain_id": "d-aaaaaaaaaaaa", "groups": ["data-science"],
+     "provision": {"execution_role_arn": EXECUTION_ROLE, "tags": {"cost-center": "ds", "team": "analytics"},
+                   "user_settings": {"DefaultLandingUri": "studio::"}}},
+    {"id": "eu-research", "label": "Research (Frankfurt)", "domain_id": "d-cccccccccccc", "region": "eu-central-1",
+     "profile": "{email}-research"},
+    {"id": "ml-prod", "label": "ML production", "domain_id": "d-bbbbbbbbbbbb", "region": "eu-west-1",
+     "role_arn": TEAM_ROLE, "tag_session": True, "profile": "{email}-prod", "groups": ["ml-engineers"],
+     "provision": {"execution_role_arn": "arn:aws:iam::210987654321:role/SageMakerExecution",
+                   "tags": {"cost-center": "ml"}}},
+    {"id": "audit", "label": "Audit", "domain_id": "d-dddddddddddd", "role_arn": AUDIT_ROLE},
+]
+
 # Every option is on in at least one configuration and off in "default"; values arrive as strings, the
 # way `cdk synth -c key=value` passes them.
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -64,6 +83,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "identityClaim": "preferred_username", "urlExpiresSeconds": "60", "studioSessionSeconds": "3600",
         "portalSessionSeconds": "3600", "logLevel": "debug",
     },
+    # -c targets='[...]' (a JSON string), next to the placeholder domainId that cdk.json ships
+    "targets": {"targets": json.dumps(TARGETS)},
+    # targets as cdk.json holds them (a real JSON list), with the owner tag enforced by IAM as well
+    "targets-enforced": {"targets": TARGETS, "domainId": "", "enforceOwnerTagInIam": True,
+                         "ownerTag": "owner-email"},
 }
 
 

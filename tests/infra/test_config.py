@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from infra.config import PLACEHOLDER_DOMAIN_ID, ConfigError, OidcFederation, PortalConfig, SamlFederation
-from tests.infra.conftest import BYO_SECRET, CDK_JSON_CONTEXT, CONFIGS, ROOT
+from tests.infra.conftest import BYO_SECRET, CDK_JSON_CONTEXT, CONFIGS, ROOT, TARGETS
 
 pytestmark = pytest.mark.infra
 
@@ -158,6 +158,77 @@ def test_bad_values_are_refused_with_the_key_and_the_allowed_values(overrides: d
     assert message.startswith("Invalid CDK context (set in cdk.json or with -c key=value):")
 
 
+# --- targets ---------------------------------------------------------------------------------------------
+GOOD = {"id": "ds", "label": "Data science", "domain_id": "d-aaaaaaaaaaaa"}
+
+
+def targets(*items: Any) -> str:
+    return json.dumps(list(items))
+
+
+def test_targets_are_read_from_a_json_string_or_a_json_list() -> None:
+    # Given -c targets='[...]' next to cdk.json's placeholder domainId, or a list with domainId cleared
+    for config in (read(targets=json.dumps(TARGETS)), read(targets=TARGETS, domainId="")):
+        # Then the targets are typed for IAM, and PORTAL_TARGETS is their compact JSON
+        assert [target.id for target in config.targets] == ["ds", "eu-research", "ml-prod", "audit"]
+        assert [target.id for target in config.local_targets] == ["ds", "eu-research"]
+        ds, eu, ml, audit = config.targets
+        assert ds.provision is not None and ds.provision.tag_keys == ("cost-center", "team")
+        assert (eu.region, eu.role_arn, eu.provision) == ("eu-central-1", None, None)
+        assert ml.via_role and ml.tag_session and ml.region == "eu-west-1"
+        assert audit.via_role and not audit.tag_session
+        assert config.targets_json == json.dumps(TARGETS, separators=(",", ":"))
+        assert not config.uses_placeholder_domain
+    # Without targets nothing changes: one target from domainId, PORTAL_DOMAIN_ID
+    single = read(domainId="d-abc123def456")
+    assert single.targets_json is None and [t.domain_id for t in single.targets] == ["d-abc123def456"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("[{\"id\": \"ds\"", "targets: is not valid JSON (Expecting"),
+    ("[]", "targets: must be a non-empty JSON list of targets"),
+    ([], "targets: must be a non-empty JSON list of targets"),
+    ({"id": "ds"}, "targets: got {'id': 'ds'}; expected a JSON list of targets"),
+    (42, "targets: got 42; expected a JSON list of targets"),
+    (targets({"label": "x", "domain_id": "d-aaaaaaaaaaaa"}), "targets: target 0: id must be 1-32 lower-case"),
+    (targets({**GOOD, "domain_id": "studio"}), "targets: target 'ds': domain_id must look like d-xxxxxxxxxxxx"),
+    (targets({**GOOD, "domain": "d-a"}), "targets: target 'ds': unknown fields ['domain']"),
+    (targets({**GOOD, "region": "Frankfurt"}), "targets: target 'ds': region must be an AWS region name"),
+    (targets({**GOOD, "role_arn": "arn:aws:iam::1:role/x"}), "targets: target 'ds': role_arn must be an IAM role ARN"),
+    (targets({**GOOD, "tag_session": True}), "targets: target 'ds': tag_session needs role_arn"),
+    (targets({**GOOD, "profile": "{email}_ml"}), "targets: target 'ds': profile must be a template"),
+    (targets({**GOOD, "groups": "ml"}), "targets: target 'ds': groups must be a list of group names"),
+    (targets({**GOOD, "provision": {"execution_role_arn": "SageMakerExecution"}}),
+     "targets: target 'ds': provision.execution_role_arn must be an IAM role ARN"),
+    (targets({**GOOD, "provision": {"execution_role_arn": "arn:aws:iam::123456789012:role/x",
+                                    "tags": {"aws:owner": "x"}}}),
+     "targets: target 'ds': provision.tags must map tag keys to string values"),
+    (targets({**GOOD, "provision": {"execution_role_arn": "arn:aws:iam::123456789012:role/x",
+                                    "user_settings": {"ExecutionRole": "arn:aws:iam::123456789012:role/y"}}}),
+     "targets: target 'ds': set the execution role with provision.execution_role_arn"),
+    (targets(GOOD, GOOD), "targets: target 'ds': id is used twice"),
+    (targets(*({**GOOD, "id": f"t{n}"} for n in range(51))), "targets: holds more than 50 targets"),
+    (targets(*({**GOOD, "id": f"t{n}", "label": "L" * 100} for n in range(30))),
+     "targets: is 4581 bytes as PORTAL_TARGETS, more than the 3000 bytes"),
+])
+def test_bad_targets_are_refused_naming_the_key_and_the_field(value: Any, expected: str) -> None:
+    message = problems(targets=value)
+    assert expected in message
+    assert "PORTAL_TARGETS:" not in message  # the context key is named, not the function's variable
+
+
+def test_targets_and_domain_id_are_exclusive() -> None:
+    message = problems(targets=targets(GOOD), domainId="d-abc123def456")
+    assert "domainId, targets: give one or the other: domainId for one Studio domain, targets for several" in message
+
+
+def test_owner_tag_enforcement_needs_a_target_in_this_account() -> None:
+    remote = [target for target in TARGETS if "role_arn" in target]
+    message = problems(targets=json.dumps(remote), enforceOwnerTagInIam="true")
+    assert "enforceOwnerTagInIam: applies to targets reached with the function's own role" in message
+    assert read(targets=json.dumps(TARGETS), enforceOwnerTagInIam="true").enforce_owner_tag_in_iam
+
+
 def test_all_problems_are_reported_at_once() -> None:
     message = problems(domainId="nope", urlExpiresSeconds="0", waf="perhaps")
     assert "domainId" in message and "urlExpiresSeconds" in message and "waf" in message
@@ -167,10 +238,12 @@ def test_cdk_own_context_keys_are_not_mistaken_for_typos() -> None:
     read(**{"aws:cdk:bundling-stacks": [], "@aws-cdk/core:newStyleStackSynthesis": True, "cli-telemetry": False})
 
 
-def app_run(context: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+def app_run(context: dict[str, Any], outdir=None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "PYTHONPATH": str(ROOT),
            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     env.pop("PYTEST_CURRENT_TEST", None)
+    if outdir is not None:
+        env["CDK_OUTDIR"] = str(outdir)
     return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
@@ -187,6 +260,21 @@ def test_app_exits_with_a_readable_message_on_bad_context() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_app_validates_targets_with_the_function_code_on_its_own_path(tmp_path) -> None:
+    # Given app.py run with only the repository on PYTHONPATH (as `npx cdk synth` runs it): it finds
+    # lambda/portal itself. A bad target stops it with the key and the field...
+    bad = app_run({**CDK_JSON_CONTEXT, "targets": targets({**GOOD, "region": "mars"})})
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "targets: target 'ds': region must be an AWS region name such as eu-west-1" in bad.stderr
+    # ...and good ones synthesize, next to the placeholder domainId of cdk.json
+    good = app_run({**CDK_JSON_CONTEXT, "targets": json.dumps(TARGETS), "aws:cdk:bundling-stacks": []},
+                   outdir=tmp_path)
+    assert good.returncode == 0, good.stderr
+    template = json.loads((tmp_path / "SageMakerStudioPortal.template.json").read_text())
+    (function,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert json.loads(function["Properties"]["Environment"]["Variables"]["PORTAL_TARGETS"]) == TARGETS
+
+
 @pytest.mark.skipif(not (ROOT / "node_modules" / ".bin" / "cdk").exists() or not shutil.which("node"),
                     reason="the pinned CDK CLI is installed by `npm ci` (make synth does it)")
 def test_cdk_cli_synth_fails_on_bad_context(tmp_path) -> None:
@@ -198,3 +286,17 @@ def test_cdk_cli_synth_fails_on_bad_context(tmp_path) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode != 0
     assert "vpcEndpointIds: is required with endpointType=private" in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not (ROOT / "node_modules" / ".bin" / "cdk").exists() or not shutil.which("node"),
+                    reason="the pinned CDK CLI is installed by `npm ci` (make synth does it)")
+def test_cdk_cli_synth_fails_on_bad_targets(tmp_path) -> None:
+    # -c targets='[...]' reaches the app as a string; a target without domain_id is refused before bundling
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    result = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--output", str(tmp_path / "out"),
+         "-c", 'targets=[{"id": "ds", "label": "Data science"}]'],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode != 0
+    assert "targets: target 'ds': domain_id must look like d-xxxxxxxxxxxx" in result.stdout + result.stderr

@@ -8,7 +8,7 @@ import re
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import as_list, flat, refs, statements
+from tests.infra.conftest import CONFIGS, as_list, flat, refs, statements
 
 pytestmark = pytest.mark.infra
 
@@ -135,13 +135,17 @@ def test_function_role_has_exactly_the_permissions_the_portal_needs(default) -> 
 
 
 def test_no_iam_policy_anywhere_has_wildcard_actions_or_unjustified_wildcard_resources(synth) -> None:
-    for name in ("default", "saml", "oidc-federation", "byo-oidc-private"):
+    for name in CONFIGS:
         result = synth(name)
         for policy in result.resources("AWS::IAM::Policy").values():
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                 assert not any("*" in action for action in as_list(statement["Action"])), statement
                 resources = [flat(resource) for resource in as_list(statement["Resource"])]
                 if "*" in resources:  # only where AWS offers no resource scoping
+                    if statement["Action"] == "sagemaker:ListSpaces":  # with targets; limited by region
+                        assert list(statement["Condition"]) == ["StringEquals"]
+                        assert list(statement["Condition"]["StringEquals"]) == ["aws:RequestedRegion"]
+                        continue
                     assert sorted(as_list(statement["Action"])) == ["xray:PutTelemetryRecords",
                                                                     "xray:PutTraceSegments"]
                 for resource in resources:
@@ -150,7 +154,7 @@ def test_no_iam_policy_anywhere_has_wildcard_actions_or_unjustified_wildcard_res
 
 
 def test_no_aws_managed_policy_except_api_gateway_logging(synth) -> None:
-    for name in ("default", "saml", "oidc-federation", "byo-oidc-private"):
+    for name in CONFIGS:
         for role in synth(name).resources("AWS::IAM::Role").values():
             managed = [flat(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
             assert managed in ([], ["arn:<AWS::Partition>:iam::aws:policy/service-role/"
