@@ -163,6 +163,7 @@ class PortalConfig:
     cognito: CognitoSettings | None
     external_oidc: ExternalOidc | None
     identity_claim: str
+    groups_claim: str
     owner_tag: str
     enforce_owner_tag_in_iam: bool
     url_expires_seconds: int
@@ -230,6 +231,7 @@ DEFAULTS: dict[str, Any] = {
     "oidcClientSecretArn": None,
     "oidcClientSecretKmsKeyArn": None,
     "identityClaim": "email",
+    "groupsClaim": "cognito:groups",
     "ownerTag": "studiouserid",
     "enforceOwnerTagInIam": False,
     "urlExpiresSeconds": 30,
@@ -389,6 +391,8 @@ class _Reader:
 
         identity_claim = self.text("identityClaim", CLAIM_NAME_PATTERN,
                                    "an ID token claim name such as email, preferred_username or upn")
+        groups_claim = self.text("groupsClaim", CLAIM_NAME_PATTERN,
+                                 "an ID token claim name such as cognito:groups or groups")
         owner_tag = self.text("ownerTag", TAG_KEY_PATTERN,
                               "a tag key: letters, digits and _.:/=+-@ (at most 128)")
         if owner_tag is not None and owner_tag.lower().startswith("aws:"):
@@ -426,6 +430,7 @@ class _Reader:
             cognito=cognito,
             external_oidc=external,
             identity_claim=identity_claim or "email",
+            groups_claim=groups_claim or "cognito:groups",
             owner_tag=owner_tag or "studiouserid",
             enforce_owner_tag_in_iam=enforce_owner_tag,
             # The ranges are CreatePresignedDomainUrl's own (ExpiresInSeconds, SessionExpirationDurationInSeconds).

@@ -393,9 +393,9 @@ class PortalFunction(Construct):
                 sid="StudioUserProfiles", actions=sorted(profile_actions), resources=profile_arns(config, stack)))
             self.role.add_to_policy(iam.PolicyStatement(
                 sid="StudioDomain", actions=["sagemaker:DescribeDomain"], resources=domain_arns(config, stack)))
-        if config.targets_json is not None:
-            for statement in target_statements(config, stack):
-                self.role.add_to_policy(statement)
+        # Also for a single domain: deep links to a space check it with ListSpaces.
+        for statement in target_statements(config, stack):
+            self.role.add_to_policy(statement)
         self.role.add_to_policy(iam.PolicyStatement(
             sid="PortalSecrets", actions=["secretsmanager:GetSecretValue"],
             resources=[session_key.secret_arn, oidc.client_secret_resource]))
@@ -411,6 +411,7 @@ class PortalFunction(Construct):
             "PORTAL_SESSION_KEY_ARN": session_key.secret_arn,
             "PORTAL_DOMAIN_ID": config.domain_id,
             "PORTAL_IDENTITY_CLAIM": config.identity_claim,
+            "PORTAL_GROUPS_CLAIM": config.groups_claim,
             "PORTAL_OWNER_TAG": config.owner_tag,
             "PORTAL_URL_EXPIRES_SECONDS": str(config.url_expires_seconds),
             "PORTAL_STUDIO_SESSION_SECONDS": str(config.studio_session_seconds),

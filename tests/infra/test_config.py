@@ -112,6 +112,7 @@ def test_federation_settings_are_typed() -> None:
     ({"ownerTag": "aws:owner"}, "ownerTag: got 'aws:owner'; expected a tag key not starting with aws:"),
     ({"ownerTag": "owner tag!"}, "ownerTag: got 'owner tag!'"),
     ({"identityClaim": "e mail"}, "identityClaim: got 'e mail'"),
+    ({"groupsClaim": "my groups"}, "groupsClaim: got 'my groups'"),
     ({"customDomainName": "Studio.Example.com", "certificateArn": CONFIGS["saml"]["certificateArn"]},
      "customDomainName: got 'Studio.Example.com'; expected a lowercase DNS name"),
     ({"customDomainName": "studio.example.com"}, "certificateArn: is required with customDomainName"),

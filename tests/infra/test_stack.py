@@ -14,7 +14,7 @@ pytestmark = pytest.mark.infra
 
 CONTRACT_ENV = {
     "PORTAL_OIDC_ISSUER", "PORTAL_OIDC_CLIENT_SECRET_ARN", "PORTAL_SESSION_KEY_ARN", "PORTAL_DOMAIN_ID",
-    "PORTAL_IDENTITY_CLAIM", "PORTAL_OWNER_TAG", "PORTAL_URL_EXPIRES_SECONDS", "PORTAL_STUDIO_SESSION_SECONDS",
+    "PORTAL_IDENTITY_CLAIM", "PORTAL_GROUPS_CLAIM", "PORTAL_OWNER_TAG", "PORTAL_URL_EXPIRES_SECONDS", "PORTAL_STUDIO_SESSION_SECONDS",
     "PORTAL_SESSION_TTL_SECONDS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL",
 }
 PROFILE_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:user-profile/d-xxxxxxxxxxxx/*"
@@ -81,6 +81,7 @@ def test_function_environment_is_exactly_the_contract(default) -> None:
         "PORTAL_OIDC_CLIENT_SECRET_ARN": "SageMakerStudioPortal/oidc-client",
         "PORTAL_DOMAIN_ID": "d-xxxxxxxxxxxx",
         "PORTAL_IDENTITY_CLAIM": "email",
+        "PORTAL_GROUPS_CLAIM": "cognito:groups",
         "PORTAL_OWNER_TAG": "studiouserid",
         "PORTAL_URL_EXPIRES_SECONDS": "30",
         "PORTAL_STUDIO_SESSION_SECONDS": "43200",
@@ -126,11 +127,18 @@ def test_function_role_has_exactly_the_permissions_the_portal_needs(default) -> 
         (("sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile", "sagemaker:ListTags"),
          (PROFILE_ARN,)),
         (("sagemaker:DescribeDomain",), (DOMAIN_ARN,)),
+        (("sagemaker:ListSpaces",), ("*",)),
         (("secretsmanager:GetSecretValue",), tuple(sorted((SECRET_PATTERN, f"<{session_key}>")))),
         (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), ("*",)),
     }
     for statement in statements(default, role):
-        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        assert statement["Effect"] == "Allow"
+        if statement["Action"] == "sagemaker:ListSpaces":
+            # ListSpaces takes no resource ARN: it is held to the stack's region instead.
+            assert list(statement["Condition"]) == ["StringEquals"]
+            assert list(statement["Condition"]["StringEquals"]) == ["aws:RequestedRegion"]
+        else:
+            assert "Condition" not in statement
         assert not any("*" in action for action in as_list(statement["Action"]))
 
 
