@@ -307,7 +307,9 @@ def portal_error(error: PortalError) -> Response:
     logger.warning("request refused", extra={"reason": error.reason, "detail": error.detail})
     with single_metric(name="Refusals", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="Reason", value=error.reason)
-    return page(error.page, status=error.status, **error.page_context)
+    # A failed or cancelled sign-in is over: its transaction cookie has nothing left to protect.
+    cookies = [_expired(TRANSACTION_COOKIE)] if app.current_event.path == "/callback" else []
+    return page(error.page, status=error.status, cookies=cookies, **error.page_context)
 
 
 @app.exception_handler(Exception)

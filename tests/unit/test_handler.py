@@ -103,10 +103,13 @@ def test_malformed_callbacks_get_a_clear_page(portal, query, status):
     assert "text/html" in header(response, "Content-Type") and "Traceback" not in response["body"]
 
 
-def test_cancelled_sign_in_says_so(portal):
+def test_cancelled_sign_in_says_so_and_ends_the_transaction(portal):
     portal.get("/")
+    assert TRANSACTION_COOKIE in portal.cookies
     response = portal.get("/callback?error=access_denied")
     assert "Sign-in was cancelled" in response["body"]
+    assert set_cookies(response)[TRANSACTION_COOKIE]["max-age"] == "0"
+    assert TRANSACTION_COOKIE not in portal.cookies
 
 
 def test_token_with_wrong_nonce_is_refused(portal):
