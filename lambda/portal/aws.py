@@ -103,7 +103,7 @@ class AwsGateway:
         self._clock = clock
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str | None], Any] = {}
-        self._assumed: dict[tuple[str, str, str | None], tuple[Any, float]] = {}
+        self._assumed: dict[tuple[str, str, str | None, str], tuple[Any, float]] = {}
         self._secrets: Any = None
 
     # -- clients ----------------------------------------------------------------------------------
@@ -122,7 +122,8 @@ class AwsGateway:
         if not role_arn:
             return self._client("sagemaker", region)
         tag_key = tuple(sorted((session_tags or {}).items()))
-        cache_key = (role_arn, repr(tag_key), region)
+        # Per session name too: credentials named after one person are never reused for another.
+        cache_key = (role_arn, repr(tag_key), region, session_name)
         with self._lock:
             cached = self._assumed.get(cache_key)
         if cached and cached[1] - _CREDENTIAL_MARGIN_SECONDS > self._clock():

@@ -110,7 +110,7 @@ class Launcher:
             self.check_profile(person, target, profile)
             self._owned.put(key, True)
         if space:
-            self.check_space(target, profile, space)
+            self.check_space(target, profile, space, person)
         try:
             url = self._aws.create_presigned_url(
                 self._presign_client(target, person, profile),
@@ -126,7 +126,7 @@ class Launcher:
             raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
         except AwsInvalid:
             self._owned.forget(key)
-            self._raise_if_domain_unusable(target)
+            self._raise_if_domain_unusable(target, person)
             raise AwsRefused("CreatePresignedDomainUrl rejected the request") from None
         return Launch(url=url, profile=profile, domain_id=target.domain_id)
 
@@ -136,12 +136,12 @@ class Launcher:
         try:
             described = self._aws.describe_user_profile(client, target.domain_id, profile)
         except AwsNotFound:
-            self._raise_if_domain_unusable(target)
+            self._raise_if_domain_unusable(target, person)
             if target.provision:
                 self._provision(client, person, target, profile)
             raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
         except AwsInvalid:
-            self._raise_if_domain_unusable(target)
+            self._raise_if_domain_unusable(target, person)
             raise AwsRefused("DescribeUserProfile rejected the request") from None
         tags = self._aws.list_tags(client, described.arn)
         tagged_owner = tags.get(self._policy.owner_tag)
@@ -183,8 +183,8 @@ class Launcher:
         """The spaces this profile may open: its own private spaces and every shared space."""
         return [space for space in self.spaces(target, person) if space.shared or space.owner == profile]
 
-    def check_space(self, target: Target, profile: str, space_name: str) -> Space:
-        space = next((space for space in self.spaces(target) if space.name == space_name), None)
+    def check_space(self, target: Target, profile: str, space_name: str, person: Person | None = None) -> Space:
+        space = next((space for space in self.spaces(target, person) if space.name == space_name), None)
         if space is None:
             raise SpaceNotFound(space_name, space=space_name, target_label=target.label)
         if not space.shared and space.owner != profile:
@@ -192,20 +192,21 @@ class Launcher:
         return space
 
     # -- clients ---------------------------------------------------------------------------------------
-    def _client(self, target: Target, person: Person | None, profile: str | None):
+    def _client(self, target: Target, person: Person | None, profile: str | None = None):
+        # An assumed role's session is named after the person, so CloudTrail in the domain's account says who.
         tags = {self._policy.owner_tag: person.owner} if target.tag_session and person else None
         return self._aws.sagemaker(target.region, target.role_arn, session_tags=tags,
-                                   session_name=profile or "studio-portal")
+                                   session_name=person.owner if person else "studio-portal")
 
     def _presign_client(self, target: Target, person: Person, profile: str):
         if target.role_arn or not self._policy.launch_role_arn:
             return self._client(target, person, profile)
         # With a launch role the identity travels as a session tag, so IAM itself checks ownership.
         return self._aws.sagemaker(target.region, self._policy.launch_role_arn,
-                                   session_tags={self._policy.owner_tag: person.owner}, session_name=profile)
+                                   session_tags={self._policy.owner_tag: person.owner}, session_name=person.owner)
 
-    def _raise_if_domain_unusable(self, target: Target) -> None:
-        client = self._aws.sagemaker(target.region, target.role_arn)
+    def _raise_if_domain_unusable(self, target: Target, person: Person | None) -> None:
+        client = self._client(target, person, None)
         try:
             domain = self._aws.describe_domain(client, target.domain_id)
         except (AwsNotFound, AwsInvalid):

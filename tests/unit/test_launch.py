@@ -198,7 +198,7 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
     with Stubber(sts) as sts_stub, Stubber(assumed) as assumed_stub:
         sts_stub.add_response("assume_role", {"Credentials": {
             "AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40, "SessionToken": "t" * 20,
-            "Expiration": expires}}, {"RoleArn": role, "RoleSessionName": "alice", "DurationSeconds": 3600,
+            "Expiration": expires}}, {"RoleArn": role, "RoleSessionName": "alice@example.com", "DurationSeconds": 3600,
                                       "Tags": [{"Key": "studiouserid", "Value": "alice@example.com"}]})
         expect_profile(sagemaker[1])
         expect_presign(assumed_stub)
@@ -253,3 +253,31 @@ def test_failed_provisioned_profile_is_not_polled(gateway, sagemaker):
     expect_profile(stubber, status="Failed")
     with pytest.raises(ProfileNotReady):
         Launcher(gateway, POLICY).launch(person("alice@example.com"), PROVISIONED)
+
+
+def test_cross_account_target_assumes_its_role_per_person_with_session_tags(session):
+    # Given a target in another account whose role takes the owner as a session tag
+    role = "arn:aws:iam::210987654321:role/StudioPortalLaunch"
+    target = Target(id="ml", label="ML", domain_id=DOMAIN, role_arn=role, tag_session=True, region="eu-west-1")
+    remote = session.client("sagemaker", region_name="eu-west-1")
+    sts = session.client("sts")
+    gateway = AwsGateway(session, session_factory=lambda **_: type("S", (), {"client": lambda *a, **k: remote})())
+    gateway._clients[("sts", "eu-west-1")] = sts
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    credentials = {"Credentials": {"AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40,
+                                   "SessionToken": "t" * 20, "Expiration": expires}}
+    launcher = Launcher(gateway, POLICY)
+    with Stubber(sts) as sts_stub, Stubber(remote) as remote_stub:
+        for email in ("alice@example.com", "bob@example.com"):
+            sts_stub.add_response("assume_role", credentials, {
+                "RoleArn": role, "RoleSessionName": email, "DurationSeconds": 3600,
+                "Tags": [{"Key": "studiouserid", "Value": email}]})
+            name = email.split("@")[0]
+            expect_profile(remote_stub, name=name, owner=email)
+            expect_presign(remote_stub, name=name)
+            launcher.launch(person(email), target)
+        # When alice comes back: her cached credentials, no new AssumeRole, one call
+        expect_presign(remote_stub, name="alice")
+        launcher.launch(person("alice@example.com"), target)
+        sts_stub.assert_no_pending_responses()
+        remote_stub.assert_no_pending_responses()
