@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ _REFUSED_CODES = {
 }
 # Renew assumed-role credentials this long before they expire.
 _CREDENTIAL_MARGIN_SECONDS = 300
+_MAX_ASSUMED_SESSIONS = 500
 _SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]")
 
 
@@ -96,14 +98,13 @@ def _translate(error: Exception, operation: str) -> Exception:
 class AwsGateway:
     """SageMaker calls for one region, optionally through an assumed role; secrets for the portal."""
 
-    def __init__(self, session: boto3.session.Session | None = None, clock=time.time,
-                 session_factory=boto3.session.Session):
+    def __init__(self, session: boto3.session.Session | None = None, clock=time.time):
         self._session = session or boto3.session.Session()
-        self._session_factory = session_factory
         self._clock = clock
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str | None], Any] = {}
-        self._assumed: dict[tuple[str, str, str | None, str], tuple[Any, float]] = {}
+        # Assumed-role clients, least recently used first; bounded so ten thousand users fit in memory.
+        self._assumed: OrderedDict[tuple[str, str, str | None, str], tuple[Any, float]] = OrderedDict()
         self._secrets: Any = None
 
     # -- clients ----------------------------------------------------------------------------------
@@ -126,11 +127,15 @@ class AwsGateway:
         cache_key = (role_arn, repr(tag_key), region, session_name)
         with self._lock:
             cached = self._assumed.get(cache_key)
+            if cached:
+                self._assumed.move_to_end(cache_key)
         if cached and cached[1] - _CREDENTIAL_MARGIN_SECONDS > self._clock():
             return cached[0]
         client, expires = self._assume(role_arn, session_tags or {}, session_name, region)
         with self._lock:
             self._assumed[cache_key] = (client, expires)
+            while len(self._assumed) > _MAX_ASSUMED_SESSIONS:
+                self._assumed.popitem(last=False)
         return client
 
     def _assume(self, role_arn: str, tags: dict[str, str], session_name: str, region: str | None):
@@ -145,14 +150,15 @@ class AwsGateway:
             credentials = self._client("sts", region).assume_role(**request)["Credentials"]
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "AssumeRole") from None
-        session = self._session_factory(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=region or self._session.region_name,
-        )
-        client = session.client("sagemaker", config=_CLIENT_CONFIG)
+        client = self.client_with_credentials("sagemaker", region, credentials)
         return client, credentials["Expiration"].timestamp()
+
+    def client_with_credentials(self, service: str, region: str | None, credentials: dict[str, Any]) -> Any:
+        # From the container's own session, which has the service model loaded already.
+        return self._session.client(service, region_name=region, config=_CLIENT_CONFIG,
+                                    aws_access_key_id=credentials["AccessKeyId"],
+                                    aws_secret_access_key=credentials["SecretAccessKey"],
+                                    aws_session_token=credentials["SessionToken"])
 
     # -- SageMaker --------------------------------------------------------------------------------
     def describe_user_profile(self, client: Any, domain_id: str, profile: str) -> UserProfile:

@@ -185,11 +185,12 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
     assumed = session.client("sagemaker")
     made_with = []
 
-    def session_factory(**credentials):
-        made_with.append(credentials)
-        return type("AssumedSession", (), {"client": lambda self, service, **kw: assumed})()
+    class Gateway(AwsGateway):
+        def client_with_credentials(self, service, region, credentials):
+            made_with.append(credentials)
+            return assumed
 
-    gateway = AwsGateway(session, session_factory=session_factory)
+    gateway = Gateway(session)
     gateway._clients[("sagemaker", None)] = sagemaker[0]
     sts = session.client("sts")
     gateway._clients[("sts", None)] = sts
@@ -209,7 +210,7 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
         # Then one AssumeRole served both (credentials cached), and the presign used the assumed role
         sts_stub.assert_no_pending_responses()
         assumed_stub.assert_no_pending_responses()
-    assert made_with[0]["aws_session_token"] == "t" * 20
+    assert [credentials["SessionToken"] for credentials in made_with] == ["t" * 20]
 
 
 PROVISIONED = Target(id="team", label="Team", domain_id=DOMAIN, provision=Provisioning(
@@ -261,7 +262,12 @@ def test_cross_account_target_assumes_its_role_per_person_with_session_tags(sess
     target = Target(id="ml", label="ML", domain_id=DOMAIN, role_arn=role, tag_session=True, region="eu-west-1")
     remote = session.client("sagemaker", region_name="eu-west-1")
     sts = session.client("sts")
-    gateway = AwsGateway(session, session_factory=lambda **_: type("S", (), {"client": lambda *a, **k: remote})())
+    class Gateway(AwsGateway):
+        def client_with_credentials(self, service, region, credentials):
+            assert (service, region) == ("sagemaker", "eu-west-1")
+            return remote
+
+    gateway = Gateway(session)
     gateway._clients[("sts", "eu-west-1")] = sts
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     credentials = {"Credentials": {"AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40,
@@ -281,3 +287,22 @@ def test_cross_account_target_assumes_its_role_per_person_with_session_tags(sess
         launcher.launch(person("alice@example.com"), target)
         sts_stub.assert_no_pending_responses()
         remote_stub.assert_no_pending_responses()
+
+
+def test_assumed_role_clients_are_bounded_least_recently_used_first(session, monkeypatch):
+    import portal.aws
+
+    monkeypatch.setattr(portal.aws, "_MAX_ASSUMED_SESSIONS", 2)
+    assumed = []
+
+    class Gateway(AwsGateway):
+        def _assume(self, role_arn, tags, session_name, region):
+            assumed.append(session_name)
+            return object(), 4102444800.0  # valid for years
+
+    gateway = Gateway(session)
+    role = "arn:aws:iam::210987654321:role/R"
+    for name in ("a@x", "b@x", "a@x", "c@x", "a@x", "b@x"):
+        gateway.sagemaker(None, role, session_name=name)
+    # a stays warm (used most recently); b was evicted by c and had to be assumed again
+    assert assumed == ["a@x", "b@x", "c@x", "b@x"]
