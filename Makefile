@@ -2,8 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Lambda runs Python 3.13: use it for the virtual environment when pyenv has it, python3 otherwise.
-PYTHON_FOR_VENV := $(shell if PYENV_VERSION=3.13.0 python3.13 --version >/dev/null 2>&1; then echo "env PYENV_VERSION=3.13.0 python3.13"; else echo python3; fi)
+# Lambda runs Python 3.13: use it for the virtual environment when pyenv has it, else 3.12 (the local IdP
+# needs 3.12 or newer), else python3.
+PYTHON_FOR_VENV := $(shell \
+  if PYENV_VERSION=3.13.0 python3.13 --version >/dev/null 2>&1; then echo "env PYENV_VERSION=3.13.0 python3.13"; \
+  elif command -v python3.13 >/dev/null 2>&1; then echo python3.13; \
+  elif PYENV_VERSION=3.12.1 python3.12 --version >/dev/null 2>&1; then echo "env PYENV_VERSION=3.12.1 python3.12"; \
+  elif command -v python3.12 >/dev/null 2>&1; then echo python3.12; \
+  else echo python3; fi)
 VENV := .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
