@@ -88,7 +88,7 @@ class OidcClient:
                  clock=time.time):
         self.issuer = issuer
         self.client_id = client_id
-        self._client_secret = client_secret
+        self.client_secret = client_secret
         self._http = http
         self._clock = clock
         self._lock = threading.Lock()
@@ -165,10 +165,10 @@ class OidcClient:
         fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                   "code_verifier": code_verifier, "client_id": self.client_id}
         headers = {}
-        if self._client_secret and metadata.token_auth_method == "client_secret_basic":  # noqa: S105
-            headers["Authorization"] = _basic_auth(self.client_id, self._client_secret)
-        elif self._client_secret:
-            fields["client_secret"] = self._client_secret
+        if self.client_secret and metadata.token_auth_method == "client_secret_basic":  # noqa: S105
+            headers["Authorization"] = _basic_auth(self.client_id, self.client_secret)
+        elif self.client_secret:
+            fields["client_secret"] = self.client_secret
         try:
             document = self._http.post_form(metadata.token_endpoint, fields, headers)
         except HttpError as exc:

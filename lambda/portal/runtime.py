@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from portal.aws import AwsGateway
 from portal.config import ConfigError, Settings, load_settings, parse_session_keys
-from portal.errors import PortalError, PortalMisconfigured
+from portal.errors import PortalMisconfigured
 from portal.http import JsonHttpClient
 from portal.launch import Launcher, LaunchPolicy
 from portal.observability import logger
@@ -38,16 +38,25 @@ class Runtime:
     _session_secret_raw: str = ""
     _secrets_checked: float = 0.0
 
-    def refresh_session_keys(self) -> None:
-        """Pick up a rotated PORTAL_SESSION_KEY_ARN value (cheap: Powertools caches the secret)."""
-        if not self.settings.session_key_arn or time.monotonic() - self._secrets_checked < SECRET_RECHECK_SECONDS:
+    def refresh_secrets(self) -> None:
+        """Pick up rotated secrets held in Secrets Manager (cheap: Powertools caches them for 5 minutes).
+
+        A new session key list reseals nothing: cookies sealed with an older listed key still open. A new
+        OIDC client (Cognito's client generation bumped) replaces the old one for the next sign-in.
+        """
+        settings = self.settings
+        if not (settings.session_key_arn or settings.oidc_client_secret_arn) or \
+                time.monotonic() - self._secrets_checked < SECRET_RECHECK_SECONDS:
             return
-        raw = self.aws.get_secret(self.settings.session_key_arn)
         self._secrets_checked = time.monotonic()
-        if raw != self._session_secret_raw:
-            self.session_sealer, self.transaction_sealer = _sealers(
-                parse_session_keys(raw, "PORTAL_SESSION_KEY_ARN (the secret's value)"))
-            self._session_secret_raw = raw
+        if settings.session_key_arn:
+            raw = self.aws.get_secret(settings.session_key_arn)
+            if raw != self._session_secret_raw:
+                self.session_sealer, self.transaction_sealer = _sealers(
+                    parse_session_keys(raw, "PORTAL_SESSION_KEY_ARN (the secret's value)"))
+                self._session_secret_raw = raw
+        if settings.oidc_client_secret_arn:
+            self.oidc.client_id, self.oidc.client_secret = _client_credentials(settings, self.aws)
 
 
 def _sealers(keys: tuple[str, ...]) -> tuple[Sealer, Sealer]:
@@ -115,9 +124,7 @@ def get() -> Runtime:
                     # The message names the variable and never includes a secret's value.
                     logger.error("portal configuration is invalid", extra={"problem": str(error)})
                     raise PortalMisconfigured(str(error)) from None
-                except PortalError:
-                    raise
-    _current.refresh_session_keys()
+    _current.refresh_secrets()
     return _current
 
 

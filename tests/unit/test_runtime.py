@@ -44,7 +44,7 @@ def test_client_id_and_secret_come_from_the_json_secret(secrets):
     answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "abc123", "client_secret": "shh"}))
     answer(stubber, SESSION_KEY_ARN, NEW_KEY)
     built = runtime.build(load_settings(env()), gateway)
-    assert built.oidc.client_id == "abc123" and built.oidc._client_secret == "shh"
+    assert built.oidc.client_id == "abc123" and built.oidc.client_secret == "shh"
     sealed = built.session_sealer.seal({"sub": "a"}, 60)
     assert Sealer((NEW_KEY,), SESSION_COOKIE).open(sealed)["sub"] == "a"
 
@@ -54,7 +54,7 @@ def test_plain_client_secret_with_the_client_id_from_the_environment(secrets):
     answer(stubber, CLIENT_SECRET_NAME, "plain-secret")
     answer(stubber, SESSION_KEY_ARN, NEW_KEY)
     built = runtime.build(load_settings(env(PORTAL_OIDC_CLIENT_ID="from-env")), gateway)
-    assert (built.oidc.client_id, built.oidc._client_secret) == ("from-env", "plain-secret")
+    assert (built.oidc.client_id, built.oidc.client_secret) == ("from-env", "plain-secret")
 
 
 @pytest.mark.parametrize("value, message", [
@@ -84,20 +84,23 @@ def test_secrets_manager_refusal_is_reported_as_aws_refused(secrets):
         runtime.build(load_settings(env()), gateway)
 
 
-def test_rotated_session_key_reaches_a_warm_container(secrets, monkeypatch):
+def test_rotated_secrets_reach_a_warm_container(secrets, monkeypatch):
     gateway, stubber = secrets
     answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a", "client_secret": "b"}))
     answer(stubber, SESSION_KEY_ARN, OLD_KEY)
     built = runtime.build(load_settings(env()), gateway)
     old_cookie = built.session_sealer.seal({"sub": "alice"}, 600)
-    # When IT puts a new key in front of the old one and the recheck interval passes
+    # When IT puts a new key in front of the old one, Cognito's client is rotated, and the recheck interval passes
     answer(stubber, SESSION_KEY_ARN, f"{NEW_KEY},{OLD_KEY}")
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a2", "client_secret": "b2"}))
     built._secrets_checked -= runtime.SECRET_RECHECK_SECONDS + 1
     gateway._secrets.clear_cache()
-    built.refresh_session_keys()
+    built.refresh_secrets()
     # Then new cookies use the new key and existing sessions still open
     assert Sealer((NEW_KEY,), SESSION_COOKIE).open(built.session_sealer.seal({"sub": "bob"}, 60))["sub"] == "bob"
     assert built.session_sealer.open(old_cookie)["sub"] == "alice"
+    # And the next sign-in uses the new client
+    assert (built.oidc.client_id, built.oidc.client_secret) == ("a2", "b2")
     stubber.assert_no_pending_responses()
 
 
