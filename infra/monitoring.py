@@ -33,31 +33,22 @@ class PortalMonitoring(Construct):
             topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
             self.topic = topic
 
+        def alarm(alarm_id: str, description: str, metric: cloudwatch.Metric, threshold: int) -> cloudwatch.Alarm:
+            return cloudwatch.Alarm(
+                self, alarm_id, alarm_description=description, metric=metric, threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
         self.alarms = [
-            cloudwatch.Alarm(
-                self, "FunctionErrors",
-                alarm_description="The Studio portal function failed (crash or timeout): users may not reach Studio.",
-                metric=function.metric_errors(period=PERIOD, statistic="Sum"),
-                threshold=1, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self, "FunctionThrottles",
-                alarm_description="The Studio portal function was throttled: users were turned away.",
-                metric=function.metric_throttles(period=PERIOD, statistic="Sum"),
-                threshold=1, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self, "Api5xx",
-                alarm_description="The Studio portal API returned server errors (5xx).",
-                metric=rest_api.metric_server_error(period=PERIOD, statistic="Sum"),
-                threshold=5, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
+            alarm("FunctionErrors",
+                  "The Studio portal function failed (crash or timeout): users may not reach Studio.",
+                  function.metric_errors(period=PERIOD, statistic="Sum"), 1),
+            alarm("FunctionThrottles", "The Studio portal function was throttled: users were turned away.",
+                  function.metric_throttles(period=PERIOD, statistic="Sum"), 1),
+            alarm("Api5xx", "The Studio portal API returned server errors (5xx).",
+                  rest_api.metric_server_error(period=PERIOD, statistic="Sum"), 5),
         ]
         if self.topic is not None:
             for alarm in self.alarms:

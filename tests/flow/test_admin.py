@@ -4,19 +4,12 @@ import json
 
 import pytest
 
-from local.stack import running_stack
 from portal.admin import main
 
 TARGETS = [
     {"id": "demo", "label": "Demo", "domain_id": "d-demo0portal01"},
     {"id": "ml", "label": "ML", "domain_id": "d-demo0portal01", "groups": ["ml"], "profile": "{email}-ml"},
 ]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with running_stack() as running:
-        yield running
 
 
 @pytest.fixture

@@ -7,25 +7,10 @@ import re
 from contextlib import redirect_stdout
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from local.stack import running_stack
 from tests.support.http_client import Browser
 
 SESSION_COOKIE = "__Host-portal-session"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with running_stack() as running:
-        yield running
-
-
-@pytest.fixture
-def sim(stack):
-    stack.sim.reset()
-    yield stack.sim
-    stack.sim.reset()
 
 
 def sign_in(stack, browser: Browser, email: str, start: str = "/") -> str:
