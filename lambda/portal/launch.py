@@ -123,6 +123,8 @@ class Launcher:
             # Deleted since the cached checks: check again next time.
             self._owned.forget(key)
             self._spaces.forget(target.id)
+            if space:
+                raise SpaceNotFound(space, space=space, target_label=target.label) from None
             raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
         except AwsInvalid:
             self._owned.forget(key)

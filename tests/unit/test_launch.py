@@ -13,6 +13,7 @@ from portal.errors import (
     ProfileNotOwned,
     ProfileNotReady,
     ProfilePreparing,
+    SpaceNotFound,
 )
 from portal.identity import owner_value
 from portal.launch import ExpiringCache, Launcher, LaunchPolicy, Person
@@ -306,3 +307,14 @@ def test_assumed_role_clients_are_bounded_least_recently_used_first(session, mon
         gateway.sagemaker(None, role, session_name=name)
     # a stays warm (used most recently); b was evicted by c and had to be assumed again
     assert assumed == ["a@x", "b@x", "c@x", "b@x"]
+
+
+def test_space_deleted_after_the_cached_listing_is_reported_as_a_missing_space(gateway, sagemaker):
+    _, stubber = sagemaker
+    launcher = Launcher(gateway, POLICY)
+    expect_profile(stubber)
+    stubber.add_response("list_spaces", {"Spaces": [{"SpaceName": "team-room", "DomainId": DOMAIN,
+                                                     "SpaceSharingSettingsSummary": {"SharingType": "Shared"}}]})
+    _not_found(stubber, "create_presigned_domain_url")
+    with pytest.raises(SpaceNotFound):
+        launcher.launch(person("alice@example.com"), TARGET, space="team-room")
