@@ -19,28 +19,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.aws import AwsGateway, AwsNotFound
-from portal.config import CLAIM_NAME_PATTERN, DOMAIN_ID_PATTERN, ConfigError
+from portal.config import ConfigError, load_mapping
 from portal.errors import PortalError
 from portal.identity import identity_from_claims, owner_value
 from portal.links import LaunchRequest, deep_link, parse_launch_request
-from portal.targets import Target, allowed_targets, parse_groups, parse_targets
+from portal.targets import Target, allowed_targets, parse_groups
 
 
 def load_targets(targets_file: str | None, env=os.environ) -> tuple[tuple[Target, ...], str, str]:
-    identity_claim = env.get("PORTAL_IDENTITY_CLAIM") or "email"
-    groups_claim = env.get("PORTAL_GROUPS_CLAIM") or "cognito:groups"
-    if not CLAIM_NAME_PATTERN.match(identity_claim):
-        raise ConfigError("PORTAL_IDENTITY_CLAIM must be a claim name")
+    """The function's own reading of the mapping; --targets FILE stands in for PORTAL_TARGETS."""
     if targets_file:
         with open(targets_file, encoding="utf-8") as handle:
-            return parse_targets(handle.read(), identity_claim), identity_claim, groups_claim
-    if env.get("PORTAL_TARGETS"):
-        return parse_targets(env["PORTAL_TARGETS"], identity_claim), identity_claim, groups_claim
-    domain_id = env.get("PORTAL_DOMAIN_ID", "")
-    if not DOMAIN_ID_PATTERN.match(domain_id):
-        raise ConfigError("set PORTAL_TARGETS or PORTAL_DOMAIN_ID, or pass --targets FILE")
-    target = Target(id="studio", label="SageMaker Studio", domain_id=domain_id, profile=f"{{{identity_claim}}}")
-    return (target,), identity_claim, groups_claim
+            env = {**env, "PORTAL_TARGETS": handle.read(), "PORTAL_DOMAIN_ID": ""}
+    return load_mapping(env)
 
 
 def preview(claims: dict[str, Any], targets: Sequence[Target], identity_claim: str, groups_claim: str) -> list[dict]:

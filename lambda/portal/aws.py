@@ -205,19 +205,6 @@ class AwsGateway:
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "AddTags") from None
 
-    def list_user_profiles(self, client: Any, domain_id: str) -> list[str]:
-        names: list[str] = []
-        request: dict[str, Any] = {"DomainIdEquals": domain_id, "MaxResults": 100}
-        try:
-            while True:
-                answer = client.list_user_profiles(**request)
-                names += [item["UserProfileName"] for item in answer.get("UserProfiles", [])]
-                if not answer.get("NextToken"):
-                    return names
-                request["NextToken"] = answer["NextToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "ListUserProfiles") from None
-
     def list_tags(self, client: Any, resource_arn: str) -> dict[str, str]:
         tags: dict[str, str] = {}
         request: dict[str, Any] = {"ResourceArn": resource_arn, "MaxResults": 100}

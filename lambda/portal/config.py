@@ -96,6 +96,37 @@ def parse_session_keys(raw: str, name: str) -> tuple[str, ...]:
     return keys
 
 
+def load_mapping(env: Mapping[str, str]) -> tuple[tuple, str, str]:
+    """Targets, identity claim and groups claim: what decides who gets which profile where. Shared by the
+    function and the admin command, so both read the configuration the same way."""
+    identity_claim = _optional(env, "PORTAL_IDENTITY_CLAIM") or "email"
+    if not CLAIM_NAME_PATTERN.match(identity_claim):
+        raise ConfigError(f"PORTAL_IDENTITY_CLAIM must be a claim name, got {identity_claim!r}")
+    groups_claim = _optional(env, "PORTAL_GROUPS_CLAIM") or "cognito:groups"
+    if not CLAIM_NAME_PATTERN.match(groups_claim):
+        raise ConfigError(f"PORTAL_GROUPS_CLAIM must be a claim name, got {groups_claim!r}")
+
+    domain_id = _optional(env, "PORTAL_DOMAIN_ID") or ""
+    targets_json = _optional(env, "PORTAL_TARGETS")
+    if targets_json and domain_id:
+        raise ConfigError("set only one of PORTAL_DOMAIN_ID (one domain) and PORTAL_TARGETS (several)")
+    if not domain_id and not targets_json:
+        raise ConfigError("PORTAL_DOMAIN_ID is required (the SageMaker Studio domain id, d-...), "
+                          "or PORTAL_TARGETS for several domains")
+    if domain_id and not DOMAIN_ID_PATTERN.match(domain_id):
+        raise ConfigError(
+            f"PORTAL_DOMAIN_ID must look like d-xxxxxxxxxxxx (pattern d-(-*[a-z0-9]){{1,61}}), got {domain_id!r}")
+
+    from portal.targets import Target, parse_targets
+
+    if targets_json:
+        targets = parse_targets(targets_json, identity_claim)
+    else:
+        targets = (Target(id="studio", label="SageMaker Studio", domain_id=domain_id,
+                          profile=f"{{{identity_claim}}}"),)
+    return targets, identity_claim, groups_claim
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
 
@@ -121,16 +152,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("PORTAL_SESSION_KEY or PORTAL_SESSION_KEY_ARN is required")
     session_keys = parse_session_keys(session_key_raw, "PORTAL_SESSION_KEY") if session_key_raw else ()
 
-    domain_id = _optional(env, "PORTAL_DOMAIN_ID") or ""
-    targets_json = _optional(env, "PORTAL_TARGETS")
-    if targets_json and domain_id:
-        raise ConfigError("set only one of PORTAL_DOMAIN_ID (one domain) and PORTAL_TARGETS (several)")
-    if not domain_id and not targets_json:
-        raise ConfigError("PORTAL_DOMAIN_ID is required (the SageMaker Studio domain id, d-...), "
-                          "or PORTAL_TARGETS for several domains")
-    if domain_id and not DOMAIN_ID_PATTERN.match(domain_id):
-        raise ConfigError(
-            f"PORTAL_DOMAIN_ID must look like d-xxxxxxxxxxxx (pattern d-(-*[a-z0-9]){{1,61}}), got {domain_id!r}")
 
     base_url = _optional(env, "PORTAL_BASE_URL")
     if base_url:
@@ -140,24 +161,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(f"PORTAL_BASE_URL must be an absolute URL without query or fragment, got {base_url!r}")
         check_endpoint_url(base_url, "PORTAL_BASE_URL")
 
-    identity_claim = _optional(env, "PORTAL_IDENTITY_CLAIM") or "email"
-    if not CLAIM_NAME_PATTERN.match(identity_claim):
-        raise ConfigError(f"PORTAL_IDENTITY_CLAIM must be a claim name, got {identity_claim!r}")
+    targets, identity_claim, groups_claim = load_mapping(env)
     owner_tag = _optional(env, "PORTAL_OWNER_TAG") or "studiouserid"
     if not TAG_KEY_PATTERN.match(owner_tag) or owner_tag.lower().startswith("aws:"):
         raise ConfigError(f"PORTAL_OWNER_TAG must be a valid tag key (not aws:...), got {owner_tag!r}")
-
-    groups_claim = _optional(env, "PORTAL_GROUPS_CLAIM") or "cognito:groups"
-    if not CLAIM_NAME_PATTERN.match(groups_claim):
-        raise ConfigError(f"PORTAL_GROUPS_CLAIM must be a claim name, got {groups_claim!r}")
-
-    from portal.targets import Target, parse_targets
-
-    if targets_json:
-        targets = parse_targets(targets_json, identity_claim)
-    else:
-        targets = (Target(id="studio", label="SageMaker Studio", domain_id=domain_id,
-                          profile=f"{{{identity_claim}}}"),)
 
     launch_role_arn = _optional(env, "PORTAL_LAUNCH_ROLE_ARN")
     if launch_role_arn and not ROLE_ARN_PATTERN.match(launch_role_arn):
