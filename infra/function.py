@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,7 @@ from infra.config import PortalConfig, StudioTarget
 from infra.identity import OidcWiring
 from infra.logs import audit_log_group
 from infra.nag import resource_finding, suppress
+from infra.sdk_data import SDK_OPERATIONS, prune_bundle
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "portal.handler.handler"
@@ -66,9 +68,6 @@ PYTHON_VERSION = "3.13"
 # Lambda's python3.13 runs on Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2_34 runs there.
 # pip does not widen an explicit --platform to older glibc tags, so each family is listed.
 WHEEL_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
-# The runtime ships these (and they are big); a dependency that pulls them in (aws-xray-sdk wants botocore)
-# must not shadow the runtime's copy.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", "tests", ".DS_Store")
 # Lambda's /var/task is read-only, so Python cannot write the bytecode of modules shipped without it and
 # compiles them again on every cold start. The bundle therefore ships .pyc files, compiled by the synth's own
@@ -76,53 +75,34 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cach
 # (cpython-312 next to a 3.13 runtime is dead weight). On another version the bundle ships no bytecode.
 COMPILE_BYTECODE = sys.version_info[:2] == tuple(int(part) for part in PYTHON_VERSION.split("."))
 # Bump when the recipe below changes, so that cdk.out does not serve a bundle made by the old recipe.
-_RECIPE = (f"v2 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} minus {' '.join(sorted(RUNTIME_PROVIDED))}"
-           f" bytecode={COMPILE_BYTECODE}")
+_RECIPE = (f"v3 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} bytecode={COMPILE_BYTECODE}"
+           f" sdk={sorted((service, sorted(names)) for service, names in SDK_OPERATIONS.items())}")
 
 
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
+def host_wheel_platforms() -> tuple[str, ...]:
+    """The manylinux tags of this machine's CPU: a bundle this machine can run (benchmarks, tests)."""
+    machine = platform.machine().lower()
+    machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
+    return tuple(tag.replace("aarch64", machine) for tag in WHEEL_PLATFORMS)
 
 
-def remove_distributions(target: Path, names: frozenset[str]) -> list[str]:
-    """Delete installed distributions (by the files their RECORD lists) from a ``pip --target`` directory."""
-    removed = []
-    for dist_info in sorted(target.glob("*.dist-info")):
-        name = dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]
-        if _canonical(name) not in names:
-            continue
-        record = dist_info / "RECORD"
-        tops = {dist_info.name}
-        if record.exists():
-            for line in record.read_text().splitlines():
-                path = line.split(",", 1)[0]
-                if path and not path.startswith(("..", "/")):
-                    tops.add(path.split("/", 1)[0])
-        for top in tops:
-            entry = target / top
-            if entry.is_dir():
-                shutil.rmtree(entry)
-            elif entry.exists():
-                entry.unlink()
-        removed.append(_canonical(name))
-    return removed
-
-
-def build_bundle(output: Path, root: Path = PROJECT_ROOT, python: str = sys.executable) -> None:
-    """Lay out /var/task: platform wheels of lambda/requirements.txt, then portal/ and templates/."""
+def build_bundle(output: Path, root: Path = PROJECT_ROOT, python: str = sys.executable,
+                 platforms: tuple[str, ...] = WHEEL_PLATFORMS) -> None:
+    """Lay out /var/task: platform wheels of lambda/requirements.txt (boto3 and botocore included, botocore's
+    data pruned to what the function calls: infra/sdk_data.py), then portal/ and templates/."""
     command = [
         python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--no-compile",
         "--target", str(output), "--implementation", "cp", "--python-version", PYTHON_VERSION,
-        "--only-binary=:all:", *(arg for platform in WHEEL_PLATFORMS for arg in ("--platform", platform)),
+        "--only-binary=:all:", *(arg for tag in platforms for arg in ("--platform", tag)),
         "--requirement", str(root / "lambda" / "requirements.txt"),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise RuntimeError(
-            "Bundling the portal failed: pip could not install lambda/requirements.txt as Linux arm64 wheels "
+            f"Bundling the portal failed: pip could not install lambda/requirements.txt as {platforms[0]} wheels "
             f"for Python {PYTHON_VERSION} (PyPI must be reachable).\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
-    remove_distributions(output, RUNTIME_PROVIDED)
     shutil.rmtree(output / "bin", ignore_errors=True)  # console scripts: nothing runs them in Lambda
+    prune_bundle(output)
     shutil.copytree(root / "lambda" / "portal", output / "portal", ignore=_IGNORED, dirs_exist_ok=True)
     shutil.copytree(root / "templates", output / "templates", ignore=_IGNORED, dirs_exist_ok=True)
     if COMPILE_BYTECODE:
@@ -148,7 +128,7 @@ def compile_bytecode(output: Path) -> None:
 def source_hash(root: Path = PROJECT_ROOT) -> str:
     """Hash of everything that goes into the bundle; CDK rebuilds only when it changes."""
     digest = hashlib.sha256(_RECIPE.encode())
-    files = [root / "lambda" / "requirements.txt"]
+    files = [root / "lambda" / "requirements.txt", root / "infra" / "sdk_data.py"]
     for directory in (root / "lambda" / "portal", root / "templates"):
         files += [path for path in directory.rglob("*") if path.is_file()
                   and not any(part in ("__pycache__", ".pytest_cache", "tests") for part in path.parts)
@@ -181,10 +161,13 @@ class LocalBundling:
 def portal_code(root: Path = PROJECT_ROOT) -> lambda_.Code:
     docker_fallback = " && ".join([
         "pip install --no-compile --target /asset-output --requirement /asset-input/lambda/requirements.txt",
-        "rm -rf /asset-output/bin /asset-output/boto3* /asset-output/botocore* /asset-output/s3transfer*",
+        "rm -rf /asset-output/bin",
+        "python /asset-input/infra/sdk_data.py /asset-output",
         "cp -r /asset-input/lambda/portal /asset-output/portal",
         "cp -r /asset-input/templates /asset-output/templates",
         "find /asset-output -name __pycache__ -prune -exec rm -rf {} +",
+        # The build image runs the function's Python version, so its bytecode is the one Lambda loads.
+        "python -m compileall -q --invalidation-mode unchecked-hash /asset-output",
     ])
     return lambda_.Code.from_asset(
         str(root),

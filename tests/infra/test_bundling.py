@@ -1,5 +1,6 @@
 """The function's code bundle, built without Docker: /var/task/portal + /var/task/templates + Linux arm64
-wheels of lambda/requirements.txt, without boto3/botocore (the runtime's) or tests, with Python 3.13 bytecode.
+wheels of lambda/requirements.txt (its own boto3 and botocore, botocore's data pruned), without tests, with
+Python 3.13 bytecode. test_bundle_runs.py runs a bundle built the same way for this machine's CPU.
 
 test_synth_bundles_locally_without_docker is the one test that installs from PyPI (through CDK's own
 bundling, exactly as `make synth` does).
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.function import WHEEL_PLATFORMS, LocalBundling, remove_distributions, source_hash
+from infra.function import WHEEL_PLATFORMS, LocalBundling, source_hash
+from infra.sdk_data import SDK_OPERATIONS
 from tests.infra.conftest import CONFIGS, ROOT, build
 
 pytestmark = pytest.mark.infra
@@ -28,31 +30,6 @@ def elf_machine(path: Path) -> int:
     return struct.unpack("<H", header[18:20])[0]
 
 
-def fake_dist(target: Path, name: str, version: str, files: list[str]) -> None:
-    dist_info = target / f"{name}-{version}.dist-info"
-    dist_info.mkdir(parents=True)
-    for file in files:
-        (target / file).parent.mkdir(parents=True, exist_ok=True)
-        (target / file).write_text("x")
-    records = [*files, f"{dist_info.name}/METADATA", f"{dist_info.name}/RECORD", "../../bin/tool"]
-    (dist_info / "METADATA").write_text(f"Name: {name}\n")
-    (dist_info / "RECORD").write_text("\n".join(f"{record},," for record in records))
-
-
-def test_remove_distributions_deletes_exactly_the_runtime_provided_ones(tmp_path: Path) -> None:
-    # Given a pip --target directory with botocore (pulled in by aws-xray-sdk) next to the portal's deps
-    fake_dist(tmp_path, "botocore", "1.44.8", ["botocore/__init__.py", "botocore/data/x.json"])
-    fake_dist(tmp_path, "s3transfer", "0.14.0", ["s3transfer/__init__.py"])
-    fake_dist(tmp_path, "jmespath", "1.1.0", ["jmespath/__init__.py"])
-    fake_dist(tmp_path, "typing_extensions", "4.16.0", ["typing_extensions.py"])
-    # When the runtime-provided distributions are removed
-    removed = remove_distributions(tmp_path, frozenset({"boto3", "botocore", "s3transfer"}))
-    # Then only those went, files and metadata, and nothing outside the directory was touched
-    assert sorted(removed) == ["botocore", "s3transfer"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "jmespath", "jmespath-1.1.0.dist-info", "typing_extensions-4.16.0.dist-info", "typing_extensions.py"]
-
-
 def test_source_hash_follows_the_bundle_inputs_only(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     (root / "lambda" / "portal").mkdir(parents=True)
@@ -60,6 +37,9 @@ def test_source_hash_follows_the_bundle_inputs_only(tmp_path: Path) -> None:
     (root / "lambda" / "requirements.txt").write_text("jinja2==3.1.6\n")
     (root / "lambda" / "portal" / "handler.py").write_text("def handler(event, context): ...\n")
     (root / "templates" / "base.html").write_text("<html></html>")
+    (root / "infra").mkdir()
+    (root / "infra" / "sdk_data.py").write_text("SDK_OPERATIONS = {}\n")
+    (root / "infra" / "stack.py").write_text("")
     first = source_hash(root)
     # Caches, tests and files outside the bundle do not change it
     (root / "lambda" / "portal" / "__pycache__").mkdir()
@@ -67,13 +47,18 @@ def test_source_hash_follows_the_bundle_inputs_only(tmp_path: Path) -> None:
     (root / "lambda" / "portal" / "tests").mkdir()
     (root / "lambda" / "portal" / "tests" / "test_x.py").write_text("")
     (root / "README.md").write_text("docs")
+    (root / "infra" / "stack.py").write_text("# not in the bundle")
     assert source_hash(root) == first
     # A change to the code, a template or a pin does
     (root / "templates" / "base.html").write_text("<html lang=en></html>")
     second = source_hash(root)
     assert second != first
     (root / "lambda" / "requirements.txt").write_text("jinja2==3.1.7\n")
-    assert source_hash(root) != second
+    third = source_hash(root)
+    assert third != second
+    # And so does what botocore's data is pruned to
+    (root / "infra" / "sdk_data.py").write_text("SDK_OPERATIONS = {'sts': ('AssumeRole',)}\n")
+    assert source_hash(root) != third
 
 
 def test_docker_is_only_a_fallback_on_request(monkeypatch, tmp_path: Path) -> None:
@@ -96,11 +81,18 @@ def test_synth_bundles_locally_without_docker(tmp_path: Path) -> None:
     names = {path.name for path in bundle.iterdir()}
     assert (bundle / "portal" / "handler.py").is_file() and (bundle / "portal" / "__init__.py").is_file()
     assert (bundle / "templates" / "base.html").is_file()
-    for module in ("aws_lambda_powertools", "jinja2", "jwt", "cryptography", "markupsafe", "aws_xray_sdk"):
+    for module in ("aws_lambda_powertools", "jinja2", "jwt", "cryptography", "markupsafe", "aws_xray_sdk",
+                   "boto3", "botocore"):
         assert module in names, module
-    # Without what the Lambda runtime provides, without console scripts, caches, tests or local tooling
-    assert not {"boto3", "botocore", "s3transfer", "bin", "local", "tests", "infra", ".venv"} & names
-    assert not [name for name in names if name.startswith(("boto3-", "botocore-", "s3transfer-"))]
+    # Its own boto3 and botocore, at the pinned versions, not the runtime's
+    pins = dict(line.split("==") for line in (ROOT / "lambda" / "requirements.txt").read_text().splitlines()
+                if line.startswith(("boto3==", "botocore==")))
+    assert f"boto3-{pins['boto3']}.dist-info" in names and f"botocore-{pins['botocore']}.dist-info" in names
+    # botocore's data: only the services the function calls (infra/sdk_data.py)
+    data = bundle / "botocore" / "data"
+    assert sorted(path.name for path in data.iterdir() if path.is_dir()) == sorted(SDK_OPERATIONS)
+    # Without console scripts, caches, tests or local tooling
+    assert not {"bin", "local", "tests", "infra", ".venv"} & names
     assert not list((bundle / "portal").rglob("test_*.py"))
     # With bytecode compiled by the synth's Python 3.13 (/var/task is read-only: Lambda cannot write it)...
     compiled = list(bundle.rglob("*.pyc"))

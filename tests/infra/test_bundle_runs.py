@@ -1,0 +1,167 @@
+"""The bundle as built for Lambda runs on its own: its pinned botocore, with data pruned to the portal's calls.
+
+The bundle is built for this machine's CPU with the same recipe as the deployed one (build_bundle), and run
+by an interpreter that sees nothing but the bundle and the standard library (``python -S``), as /var/task is
+seen in Lambda. It launches Studio against the simulated SageMaker with the X-Ray SDK on (which creates an
+X-Ray client when imported), then makes each SageMaker call the portal makes and parses the answers. The unit
+tests run against the full botocore of the virtual environment and would not notice a pruned-away operation.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore import xform_name
+
+from infra.function import build_bundle, host_wheel_platforms
+from infra.sdk_data import SDK_OPERATIONS
+from local._http import LocalServer
+from local.sagemaker_sim import SageMakerSim
+from local.seed import DEMO_DOMAIN_ID
+from portal.runtime import SESSION_COOKIE
+from portal.sealing import Sealer
+from tests.support.events import rest_event
+
+pytestmark = pytest.mark.infra
+
+ROOT = Path(__file__).resolve().parents[2]
+SESSION_KEY = "k" * 48
+ISSUER = "http://127.0.0.1:9"  # never contacted: the launch carries a valid session
+
+# Runs inside the bundle's interpreter: only the standard library and the bundle are importable.
+CHILD = r"""
+import json, sys
+bundle, event_file, operations = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+sys.path[:0] = [bundle]
+import botocore, boto3
+from botocore.exceptions import UnknownServiceError
+from portal.handler import handler
+
+class Context:
+    function_name, function_version, memory_limit_in_mb = "portal", "$LATEST", 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:portal"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+with open(event_file) as handle:
+    response = handler(json.load(handle), Context())
+
+from portal.aws import AwsGateway
+gateway = AwsGateway()
+sagemaker = gateway.sagemaker()
+domain = gateway.describe_domain(sagemaker, sys.argv[4])
+spaces = gateway.list_spaces(sagemaker, sys.argv[4])
+gateway.create_user_profile(sagemaker, domain_id=sys.argv[4], profile="bundle-check",
+                            tags={"studiouserid": "bundle-check@example.com"},
+                            user_settings={"ExecutionRole": "arn:aws:iam::123456789012:role/x"})
+profile = gateway.describe_user_profile(sagemaker, sys.argv[4], "bundle-check")
+gateway.add_tags(sagemaker, profile.arn, {"team": "ml"})
+tags = gateway.list_tags(sagemaker, profile.arn)
+
+models = {service: sorted(boto3.client(service, region_name="us-east-1").meta.service_model.operation_names)
+          for service in operations}
+try:
+    boto3.client("s3", region_name="us-east-1")
+    s3 = "created"
+except UnknownServiceError:
+    s3 = "unknown"
+location = (response.get("multiValueHeaders") or {}).get("Location") or [(response.get("headers") or {}).get("Location")]
+print(json.dumps({"status": response["statusCode"], "location": location[0],
+                  "botocore": botocore.__file__, "models": models, "s3": s3, "domain_auth_mode": domain.auth_mode,
+                  "spaces": sorted(space.name for space in spaces), "tags": tags,
+                  "profile_arn": profile.arn}))
+"""
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("bundle")
+    build_bundle(output, platforms=host_wheel_platforms())  # from PyPI, as the deployed bundle is
+    return output
+
+
+@pytest.fixture
+def sim() -> Iterator[tuple[SageMakerSim, str]]:
+    simulator = SageMakerSim(require_signature=True)
+    server = LocalServer(simulator, port=0, label="aws", quiet=True).start()
+    simulator.studio_base_url = server.url
+    try:
+        yield simulator, server.url
+    finally:
+        server.stop()
+
+
+def run_bundle(bundle: Path, sim_url: str, tmp_path: Path) -> dict:
+    session = Sealer((SESSION_KEY,), SESSION_COOKIE).seal(
+        {"sub": "alice@example.com", "iss": ISSUER, "groups": [], "claims": {"email": "alice@example.com"}}, 3600)
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(rest_event("/", cookies={SESSION_COOKIE: session})))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin"), "HOME": str(tmp_path),
+        "AWS_ENDPOINT_URL_SAGEMAKER": sim_url, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIABUNDLE0000000000", "AWS_SECRET_ACCESS_KEY": "bundle-secret-access-key-00000",
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
+        "PORTAL_OIDC_ISSUER": ISSUER, "PORTAL_OIDC_CLIENT_ID": "bundle", "PORTAL_OIDC_CLIENT_SECRET": "bundle",
+        "PORTAL_SESSION_KEY": SESSION_KEY, "PORTAL_DOMAIN_ID": DEMO_DOMAIN_ID,
+        "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal", "LOG_LEVEL": "WARNING",
+        # Tracing on, as deployed: the X-Ray SDK creates its sampling client from the bundle's botocore data.
+        "POWERTOOLS_TRACE_DISABLED": "false", "AWS_LAMBDA_FUNCTION_NAME": "portal-bundle-check",
+        "LAMBDA_TASK_ROOT": str(bundle), "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    }
+    operations = json.dumps(sorted(SDK_OPERATIONS))
+    done = subprocess.run([sys.executable, "-S", "-c", CHILD, str(bundle), str(event_file), operations,
+                           DEMO_DOMAIN_ID], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_bundle_launches_studio_and_makes_every_call_with_its_own_pruned_botocore(
+        bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path) -> None:
+    simulator, url = sim
+    result = run_bundle(bundle, url, tmp_path)
+    # The bundle's own botocore was used, not the virtual environment's
+    assert result["botocore"].startswith(str(bundle))
+    # The launch went through: ownership checked, URL minted, 302 into the (simulated) Studio
+    assert result["status"] == 302
+    assert result["location"].startswith(url)
+    operations = [call.operation for call in simulator.calls]
+    assert operations[:3] == ["DescribeUserProfile", "ListTags", "CreatePresignedDomainUrl"]
+    # Every other SageMaker call parses its answer with the trimmed model
+    assert result["domain_auth_mode"] == "IAM"
+    expected_spaces = sorted(space["SpaceName"] for space in simulator.state()["spaces"]
+                             if space["DomainId"] == DEMO_DOMAIN_ID)
+    assert expected_spaces and result["spaces"] == expected_spaces
+    assert result["tags"] == {"studiouserid": "bundle-check@example.com", "team": "ml"}
+    assert result["profile_arn"].endswith(f":user-profile/{DEMO_DOMAIN_ID}/bundle-check")
+    # Each kept service has exactly the listed operations; any other service is gone
+    assert result["models"] == {service: sorted(names) for service, names in SDK_OPERATIONS.items()}
+    assert result["s3"] == "unknown"
+
+
+def _called_client_methods(source: str) -> set[str]:
+    """Names of methods called on a botocore client in portal/aws.py: ``client.x(...)``, ``self._client(...).x()``."""
+    called = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            if (isinstance(receiver, ast.Name) and receiver.id == "client") or (
+                    isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
+                    and receiver.func.attr == "_client"):
+                called.add(node.func.attr)
+    return called
+
+
+def test_every_sdk_call_in_the_aws_module_is_kept_in_the_bundle() -> None:
+    called = _called_client_methods((ROOT / "lambda" / "portal" / "aws.py").read_text())
+    kept = {xform_name(name) for names in SDK_OPERATIONS.values() for name in names}
+    assert "create_presigned_domain_url" in called and "assume_role" in called  # the scan finds calls
+    assert called <= kept, f"add to infra/sdk_data.py SDK_OPERATIONS: {sorted(called - kept)}"
