@@ -60,7 +60,7 @@ fuzz: $(VENV)/.installed ## Longer Hypothesis run over API Gateway events
 load: $(VENV)/.installed ## A longer load run on loopback (500 users x 5 clicks), figures printed
 	PORTAL_LOAD_USERS=500 PORTAL_LOAD_CLICKS=5 $(PY) -m pytest tests/flow/test_load.py -q -s -p no:cacheprovider
 
-bench: $(VENV)/.installed ## Cold start, warm launch and memory against a bare handler
+bench: $(VENV)/.installed ## Cold start (from the Lambda bundle), warm launch and memory against a bare handler
 	$(PY) -m bench
 
 clean:
