@@ -80,7 +80,9 @@ _RECIPE = (f"v3 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} bytecode={COM
 
 
 def host_wheel_platforms() -> tuple[str, ...]:
-    """The manylinux tags of this machine's CPU: a bundle this machine can run (benchmarks, tests)."""
+    """The manylinux tags of this machine's CPU: a bundle this (Linux) machine can run (benchmarks, tests)."""
+    if not sys.platform.startswith("linux"):
+        raise RuntimeError("a Lambda bundle runs on Linux only: build and run it on a Linux machine")
     machine = platform.machine().lower()
     machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
     return tuple(tag.replace("aarch64", machine) for tag in WHEEL_PLATFORMS)

@@ -11,7 +11,7 @@ its own boto3 and botocore (lambda/requirements.txt) and keeps, of botocore's da
 
 Everything kept is botocore's own data for the very botocore version in the bundle. A client for a service
 not listed fails with ``UnknownServiceError``; an operation not listed does not exist on its client. Both show
-up in the bundle's own test (tests/infra/test_bundle.py), which runs the built bundle on its own.
+up in the bundle's own test (tests/infra/test_bundle_runs.py), which runs the built bundle on its own.
 
 Standard library only: the Docker fallback bundler runs this file as a script inside the build image.
 """
@@ -33,7 +33,8 @@ SDK_OPERATIONS: Mapping[str, tuple[str, ...]] = {
     ),
     "sts": ("AssumeRole",),  # targets in other accounts
     "secretsmanager": ("GetSecretValue",),  # through Powertools Parameters' SecretsProvider
-    # The X-Ray SDK (Powertools Tracer) creates an X-Ray client for its sampling rules when it is imported.
+    # Outside Lambda (no LAMBDA_TASK_ROOT), importing the X-Ray SDK (Powertools Tracer) creates an X-Ray client
+    # for centralized sampling; in Lambda it samples locally. Kept (10 kB) so that the bundle imports anywhere.
     "xray": ("GetSamplingRules", "GetSamplingTargets"),
 }
 # Loaded only by client.get_waiter() and by documentation tools; nothing in the function uses either.

@@ -2,9 +2,10 @@
 
 The bundle is built for this machine's CPU with the same recipe as the deployed one (build_bundle), and run
 by an interpreter that sees nothing but the bundle and the standard library (``python -S``), as /var/task is
-seen in Lambda. It launches Studio against the simulated SageMaker with the X-Ray SDK on (which creates an
-X-Ray client when imported), then makes each SageMaker call the portal makes and parses the answers. The unit
-tests run against the full botocore of the virtual environment and would not notice a pruned-away operation.
+seen in Lambda. It launches Studio against the simulated SageMaker with the X-Ray SDK on (without
+LAMBDA_TASK_ROOT, so the SDK also builds its X-Ray sampling client from the pruned data), then makes each
+SageMaker call the portal makes and parses the answers. The unit tests run against the full botocore of the
+virtual environment and would not notice a pruned-away operation. Linux only: the bundle is Linux's.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from portal.runtime import SESSION_COOKIE
 from portal.sealing import Sealer
 from tests.support.events import rest_event
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Lambda bundle runs on Linux")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION_KEY = "k" * 48
@@ -110,9 +112,10 @@ def run_bundle(bundle: Path, sim_url: str, tmp_path: Path) -> dict:
         "PORTAL_OIDC_ISSUER": ISSUER, "PORTAL_OIDC_CLIENT_ID": "bundle", "PORTAL_OIDC_CLIENT_SECRET": "bundle",
         "PORTAL_SESSION_KEY": SESSION_KEY, "PORTAL_DOMAIN_ID": DEMO_DOMAIN_ID,
         "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal", "LOG_LEVEL": "WARNING",
-        # Tracing on, as deployed: the X-Ray SDK creates its sampling client from the bundle's botocore data.
+        # Tracing on, as deployed. No LAMBDA_TASK_ROOT: the X-Ray SDK then builds its centralized-sampling
+        # client, from the bundle's pruned data (in Lambda it samples locally).
         "POWERTOOLS_TRACE_DISABLED": "false", "AWS_LAMBDA_FUNCTION_NAME": "portal-bundle-check",
-        "LAMBDA_TASK_ROOT": str(bundle), "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
         "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     }

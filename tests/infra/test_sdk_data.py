@@ -14,8 +14,9 @@ import botocore.session
 import pytest
 from botocore.exceptions import UnknownServiceError
 from botocore.loaders import Loader
+from botocore.model import ServiceModel
 
-from infra.sdk_data import SDK_OPERATIONS, prune, reachable_shapes, trim_model
+from infra.sdk_data import SDK_OPERATIONS, prune, trim_model
 
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,11 +38,33 @@ def read_model(directory: Path) -> dict:
 
 
 def session_over(data: Path) -> botocore.session.Session:
-    """A botocore session that sees only ``data``, as the bundle's botocore sees only its own."""
+    """A botocore session whose built-in data is ``data``, as the bundle's botocore has only its pruned data.
+
+    Built-in matters: botocore hands the rule sets an endpoint from endpoints.json only when that file is not
+    its built-in one."""
+    loader_class = type("PrunedLoader", (Loader,), {"BUILTIN_DATA_PATH": str(data),
+                                                    "CUSTOMER_DATA_PATH": str(data / "no-customer-models")})
     session = botocore.session.get_session()
-    session.register_component("data_loader", Loader(extra_search_paths=[str(data)],
-                                                     include_default_search_paths=False))
+    session.register_component("data_loader", loader_class())
     return session
+
+
+def shapes_walked_by_botocore(model: ServiceModel) -> set[str]:
+    """Every shape botocore resolves from the operations' inputs, outputs and errors (KeyError-free)."""
+    seen: set[str] = set()
+    pending = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        pending += [shape for shape in (operation.input_shape, operation.output_shape) if shape is not None]
+        pending += operation.error_shapes
+    while pending:
+        shape = pending.pop()
+        if shape.name in seen:
+            continue
+        seen.add(shape.name)
+        pending += list(getattr(shape, "members", {}).values())
+        pending += [getattr(shape, part) for part in ("member", "key", "value") if hasattr(shape, part)]
+    return seen
 
 
 @pytest.fixture
@@ -67,15 +90,18 @@ def test_kept_shapes_are_botocores_own_and_nothing_they_reach_is_missing(pruned:
         full, trimmed = read_model(BOTOCORE_DATA / service), read_model(pruned / service)
         assert trimmed["metadata"] == full["metadata"]
         assert trimmed["operations"] == {name: full["operations"][name] for name in operations}
-        assert set(trimmed["shapes"]) == reachable_shapes(full, operations)
+        # botocore's own model classes, walking from the kept operations, find exactly the kept shapes, in
+        # the trimmed model as in the full one (a shape missing from the trimmed one raises here)
+        walked_in_full = shapes_walked_by_botocore(
+            ServiceModel({**full, "operations": trimmed["operations"]}, service))
+        assert shapes_walked_by_botocore(ServiceModel(trimmed, service)) == walked_in_full
+        assert set(trimmed["shapes"]) == walked_in_full
         assert all(trimmed["shapes"][name] == full["shapes"][name] for name in trimmed["shapes"])
-        # Closed: walking from the operations inside the trimmed model itself finds every shape there
-        assert reachable_shapes(trimmed, operations) == set(trimmed["shapes"])
     # SageMaker's model shrinks from thousands of shapes to the few hundred the portal's calls reach
     assert len(read_model(pruned / "sagemaker")["shapes"]) < len(read_model(BOTOCORE_DATA / "sagemaker")["shapes"]) / 5
 
 
-def test_requests_and_endpoints_are_what_full_botocore_builds(pruned: Path) -> None:
+def test_endpoints_are_what_full_botocore_resolves(pruned: Path) -> None:
     full, trimmed = botocore.session.get_session(), session_over(pruned)
     for service, region in (("sagemaker", "eu-west-1"), ("sts", "us-east-1"), ("secretsmanager", "ap-south-1"),
                             ("sagemaker", "us-gov-west-1"), ("sagemaker", "cn-north-1")):
@@ -118,10 +144,11 @@ def test_the_script_runs_with_the_standard_library_only(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     (bundle / "botocore").mkdir(parents=True)
     copy_data(bundle / "botocore" / "data", [*SDK_OPERATIONS, "sqs"])
-    done = subprocess.run([sys.executable, "-S", "-I", str(ROOT / "infra" / "sdk_data.py"), str(bundle)],
+    # -S -E: no site-packages, no PYTHONPATH; infra/ itself is on the path, as in the build image
+    done = subprocess.run([sys.executable, "-S", "-E", str(ROOT / "infra" / "sdk_data.py"), str(bundle)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert not (bundle / "botocore" / "data" / "sqs").exists()
-    missing = subprocess.run([sys.executable, "-S", "-I", str(ROOT / "infra" / "sdk_data.py"), str(tmp_path)],
+    missing = subprocess.run([sys.executable, "-S", "-E", str(ROOT / "infra" / "sdk_data.py"), str(tmp_path)],
                              capture_output=True, text=True, check=False)
     assert missing.returncode != 0 and "must list boto3 and botocore" in missing.stderr
