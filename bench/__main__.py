@@ -26,45 +26,18 @@ from pathlib import Path
 
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim
-from local.seed import DEMO_DOMAIN_ID
-from portal.runtime import SESSION_COOKIE
-from portal.sealing import Sealer
+from tests.support.container import lambda_environment, signed_in_launch_event
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 WARM_REQUESTS = int(os.environ.get("BENCH_WARM_REQUESTS", "200"))
-ISSUER = "http://127.0.0.1:9"  # never contacted: every launch carries a valid session
-SESSION_KEY = "b" * 48
 # Where the bare handler finds boto3: the full SDK of this environment, standing in for the Lambda runtime's.
 SDK_PATH = sysconfig.get_paths()["purelib"]
 
 
 def environment(sim_url: str, tracing: bool) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PORTAL_", "PYTHON"))}
-    env.update({
-        "AWS_ENDPOINT_URL_SAGEMAKER": sim_url, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "AKIABENCH00000000000", "AWS_SECRET_ACCESS_KEY": "bench-secret-access-key-000000",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
-        "PORTAL_OIDC_ISSUER": ISSUER, "PORTAL_OIDC_CLIENT_ID": "bench", "PORTAL_OIDC_CLIENT_SECRET": "bench",
-        "PORTAL_SESSION_KEY": SESSION_KEY, "PORTAL_DOMAIN_ID": DEMO_DOMAIN_ID,
-        "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal", "POWERTOOLS_METRICS_NAMESPACE": "StudioPortal",
-        "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true", "LOG_LEVEL": "WARNING",
-        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-    })
-    if tracing:
-        # What Lambda sets for a sampled invocation; segments go to a daemon address nobody listens on.
-        env.update({"AWS_LAMBDA_FUNCTION_NAME": "portal-bench", "LAMBDA_TASK_ROOT": str(ROOT),
-                    "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-                    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"})
-    return env
-
-
-def launch_event() -> dict:
-    from tests.support.events import rest_event
-
-    session = Sealer((SESSION_KEY,), SESSION_COOKIE).seal(
-        {"sub": "alice@example.com", "iss": ISSUER, "groups": [], "claims": {"email": "alice@example.com"}}, 3600)
-    return rest_event("/", cookies={SESSION_COOKIE: session})
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PORTAL_", "PYTHON"))}
+    return {**inherited, **lambda_environment(sim_url, tracing=tracing, task_root=str(ROOT))}
 
 
 def container(which: str, env: dict[str, str], event_file: str, bundle: Path) -> dict:
@@ -137,7 +110,7 @@ def main() -> None:
     sim = SageMakerSim(require_signature=True)
     server = LocalServer(sim, port=0, label="aws", quiet=True).start()
     sim.studio_base_url = server.url
-    event = launch_event()
+    event = signed_in_launch_event()
     with tempfile.TemporaryDirectory() as workdir:
         event_file = str(Path(workdir) / "event.json")
         Path(event_file).write_text(json.dumps(event))

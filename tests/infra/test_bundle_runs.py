@@ -26,16 +26,12 @@ from infra.sdk_data import SDK_OPERATIONS
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim
 from local.seed import DEMO_DOMAIN_ID
-from portal.runtime import SESSION_COOKIE
-from portal.sealing import Sealer
-from tests.support.events import rest_event
+from tests.support.container import lambda_environment, signed_in_launch_event
 
 pytestmark = [pytest.mark.infra,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Lambda bundle runs on Linux")]
 
 ROOT = Path(__file__).resolve().parents[2]
-SESSION_KEY = "k" * 48
-ISSUER = "http://127.0.0.1:9"  # never contacted: the launch carries a valid session
 
 # Runs inside the bundle's interpreter: only the standard library and the bundle are importable.
 CHILD = r"""
@@ -100,25 +96,12 @@ def sim() -> Iterator[tuple[SageMakerSim, str]]:
 
 
 def run_bundle(bundle: Path, sim_url: str, tmp_path: Path) -> dict:
-    session = Sealer((SESSION_KEY,), SESSION_COOKIE).seal(
-        {"sub": "alice@example.com", "iss": ISSUER, "groups": [], "claims": {"email": "alice@example.com"}}, 3600)
     event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps(rest_event("/", cookies={SESSION_COOKIE: session})))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin"), "HOME": str(tmp_path),
-        "AWS_ENDPOINT_URL_SAGEMAKER": sim_url, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "AKIABUNDLE0000000000", "AWS_SECRET_ACCESS_KEY": "bundle-secret-access-key-00000",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
-        "PORTAL_OIDC_ISSUER": ISSUER, "PORTAL_OIDC_CLIENT_ID": "bundle", "PORTAL_OIDC_CLIENT_SECRET": "bundle",
-        "PORTAL_SESSION_KEY": SESSION_KEY, "PORTAL_DOMAIN_ID": DEMO_DOMAIN_ID,
-        "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal", "LOG_LEVEL": "WARNING",
-        # Tracing on, as deployed. No LAMBDA_TASK_ROOT: the X-Ray SDK then builds its centralized-sampling
-        # client, from the bundle's pruned data (in Lambda it samples locally).
-        "POWERTOOLS_TRACE_DISABLED": "false", "AWS_LAMBDA_FUNCTION_NAME": "portal-bundle-check",
-        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
-        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-    }
+    event_file.write_text(json.dumps(signed_in_launch_event()))
+    # Tracing on, as deployed. No LAMBDA_TASK_ROOT: the X-Ray SDK then builds its centralized-sampling client,
+    # from the bundle's pruned data (in Lambda it samples locally).
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": str(tmp_path),
+           **lambda_environment(sim_url, tracing=True, task_root=None)}
     operations = json.dumps(sorted(SDK_OPERATIONS))
     done = subprocess.run([sys.executable, "-S", "-c", CHILD, str(bundle), str(event_file), operations,
                            DEMO_DOMAIN_ID], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
