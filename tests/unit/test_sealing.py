@@ -55,3 +55,22 @@ def test_rotation_older_listed_secret_still_opens_and_new_values_use_the_newest(
 
 def test_huge_values_are_refused_before_decryption():
     assert Sealer((NEW,), "session").open("A" * (MAX_SEALED_LENGTH + 1)) is None
+
+
+def test_each_seal_uses_a_fresh_nonce():
+    sealer = Sealer((NEW,), "session")
+    assert sealer.seal({"a": 1}, 60, now=1000) != sealer.seal({"a": 1}, 60, now=1000)
+
+
+def test_unknown_format_byte_does_not_open():
+    import base64
+
+    sealer = Sealer((NEW,), "session")
+    raw = bytearray(base64.urlsafe_b64decode(sealer.seal({"a": 1}, 60) + "=="))
+    raw[0] ^= 0xFF
+    assert sealer.open(base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()) is None
+
+
+@pytest.mark.parametrize("value", ["AAAA", "A" * 39, "A=" * 20, "a.b.c"])
+def test_short_padded_or_foreign_shaped_values_do_not_open(value):
+    assert Sealer((NEW,), "session").open(value) is None
