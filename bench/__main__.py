@@ -1,10 +1,13 @@
 """`make bench`: the portal against a bare ten-line handler, on the same simulated SageMaker, same run.
 
 Prints figures; asserts nothing about time. Each sample is a fresh process ("container") that serves one
-launch with a valid session, cold, then warm launches; bare and portal processes alternate, and each round's
-pair gives one ratio (the median of those is reported), so what else the machine does cancels out. The portal
-runs from its Lambda bundle, built as the CDK app builds it (for this machine's CPU); the bare handler from the
-full SDK, as the Lambda runtime ships it. The simulator runs in this process, as AWS runs elsewhere.
+launch with a valid session, cold, then warm launches; bare, floor and portal processes alternate, and each
+round gives one portal/bare ratio (the median of those is reported), so what else the machine does cancels
+out. The portal runs from its Lambda bundle, built as the CDK app builds it (for this machine's CPU), at its
+deployed log level (INFO: one audit line per launch); the bare handler from the full SDK, as the Lambda
+runtime ships it. The floor is the bare call inside the Powertools layers alone (bench/floor_handler.py),
+from the same bundle: what the framework costs before the portal does anything. The simulator runs in this
+process, as AWS runs elsewhere.
   cold start   process start -> first completed launch
   memory       peak RSS after the first launch
   warm launch  per request, ownership cached; and AWS calls per warm launch
@@ -35,20 +38,31 @@ WARM_REQUESTS = int(os.environ.get("BENCH_WARM_REQUESTS", "200"))
 SDK_PATH = sysconfig.get_paths()["purelib"]
 
 
+HANDLERS = ("bare", "floor", "portal")
+
+
 def environment(sim_url: str, tracing: bool) -> dict[str, str]:
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PORTAL_", "PYTHON"))}
-    return {**inherited, **lambda_environment(sim_url, tracing=tracing, task_root=str(ROOT))}
+    inherited = {key: value for key, value in os.environ.items()
+                 if not key.startswith(("AWS_", "PORTAL_", "PYTHON", "POWERTOOLS_")) and key != "LOG_LEVEL"}
+    # The deployed default log level: each launch writes its audit line.
+    return {**inherited, **lambda_environment(sim_url, tracing=tracing, task_root=str(ROOT)), "LOG_LEVEL": "INFO"}
 
 
 def container(which: str, env: dict[str, str], event_file: str, bundle: Path) -> dict:
-    """One fresh process. ``-S`` for both: each sees only its PYTHONPATH and the standard library, as a
-    Lambda function sees /var/task and the runtime."""
-    path = [str(bundle) if which == "portal" else SDK_PATH, str(ROOT)]
-    started = time.time()
-    out = subprocess.run([sys.executable, "-S", "-m", "bench.child", which, event_file, str(WARM_REQUESTS)],  # noqa: S603
-                         env={**env, "PYTHONPATH": os.pathsep.join(path)}, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    """One fresh process. ``-S`` for all: each sees only its PYTHONPATH and the standard library, as a
+    Lambda function sees /var/task and the runtime.
+
+    Its stdout (log lines, metrics, then the result) goes to a file: a pipe would be drained by this process,
+    which also runs the simulator, and each log line would then slow the simulated SageMaker down.
+    """
+    path = [SDK_PATH if which == "bare" else str(bundle), str(ROOT)]
+    with tempfile.TemporaryFile("w+") as stdout:
+        started = time.time()
+        subprocess.run([sys.executable, "-S", "-m", "bench.child", which, event_file, str(WARM_REQUESTS)],  # noqa: S603
+                       env={**env, "PYTHONPATH": os.pathsep.join(path)}, cwd=ROOT, stdout=stdout,
+                       stderr=subprocess.PIPE, text=True, check=True)
+        stdout.seek(0)
+        result = json.loads(stdout.read().strip().splitlines()[-1])
     result["cold_start"] = result["done"] - started
     return result
 
@@ -78,9 +92,9 @@ def bundle_size() -> str:
     return f"{unzipped / 1e6:.1f} MB unzipped, {size / 1e6:.1f} MB zipped, {len(files)} files"
 
 
-def paired_ratio(runs: dict[str, list[dict]], figure: str) -> float:
-    return statistics.median(portal[figure] / bare[figure] for bare, portal in zip(runs["bare"], runs["portal"],
-                                                                                   strict=True))
+def paired_ratio(runs: dict[str, list[dict]], figure: str, over: str = "bare", which: str = "portal") -> float:
+    return statistics.median(mine[figure] / reference[figure]
+                             for reference, mine in zip(runs[over], runs[which], strict=True))
 
 
 def report(runs: dict[str, list[dict]]) -> None:
@@ -97,8 +111,11 @@ def report(runs: dict[str, list[dict]]) -> None:
     print(f"  warm launch bare {median('bare', 'warm') * 1000:7.2f} ms   portal "
           f"{median('portal', 'warm') * 1000:7.2f} ms   ratio {paired_ratio(runs, 'warm'):.2f}x "
           f"({rounds} of {WARM_REQUESTS} launches; target <= 1.15x)")
+    print(f"    of which the framework: floor {median('floor', 'warm') * 1000:.2f} ms, floor/bare "
+          f"{paired_ratio(runs, 'warm', which='floor'):.2f}x; the portal's own work: portal/floor "
+          f"{paired_ratio(runs, 'warm', over='floor'):.2f}x")
     print(f"  AWS calls per warm launch: bare {median('bare', 'warm_calls'):.2f}, "
-          f"portal {median('portal', 'warm_calls'):.2f}")
+          f"floor {median('floor', 'warm_calls'):.2f}, portal {median('portal', 'warm_calls'):.2f}")
 
 
 def main() -> None:
@@ -114,15 +131,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         event_file = str(Path(workdir) / "event.json")
         Path(event_file).write_text(json.dumps(event))
-        print(f"bench: {ROUNDS} rounds of a bare and a portal process, {WARM_REQUESTS} warm launches each, "
+        print(f"bench: {ROUNDS} rounds of a bare, a floor and a portal process, {WARM_REQUESTS} warm launches each, "
               f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
         bundle = build_host_bundle(Path(workdir) / "bundle")
         try:
             for tracing in (False, True):
                 env = environment(server.url, tracing)
-                runs: dict[str, list[dict]] = {"bare": [], "portal": []}
+                runs: dict[str, list[dict]] = {which: [] for which in HANDLERS}
                 for _ in range(ROUNDS):
-                    for which in ("bare", "portal"):
+                    for which in HANDLERS:
                         runs[which].append(container(which, env, event_file, bundle))
                 assert runs["portal"][0]["botocore"].startswith(str(bundle)), "the portal must run from its bundle"
                 label = ("Powertools Tracer on (X-Ray SDK, as in Lambda with tracing)" if tracing

@@ -1,7 +1,7 @@
 """One container: import a handler, serve a first launch with a valid session (cold), then warm launches.
 
-Run by bench/__main__.py as `python -S -m bench.child <bare|portal> <event-json-file> <warm-launches>` with
-PYTHONPATH naming what the handler may import (the portal's Lambda bundle, or the SDK for the bare handler).
+Run by bench/__main__.py as `python -S -m bench.child <bare|floor|portal> <event-json-file> <warm-launches>`
+with PYTHONPATH naming what the handler may import (the portal's Lambda bundle, or the SDK for the bare handler).
 Reports the cold start, peak memory after the first launch, the median warm launch and the AWS calls per warm
 launch (from the simulator's call log, read outside the timed region); prints one JSON line.
 """
@@ -10,7 +10,6 @@ import time
 
 STARTED = time.time()
 
-import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
@@ -47,6 +46,8 @@ def main() -> None:
         event = json.load(handle)
     if which == "bare":
         from bench.bare_handler import handler
+    elif which == "floor":
+        from bench.floor_handler import handler
     else:
         from portal.handler import handler
 
@@ -57,13 +58,12 @@ def main() -> None:
     rss_kib = peak_rss_kib()
     times = []
     calls_before = simulated_calls()
-    # Metrics go to stdout, where Lambda's runtime reads them from a pipe; here they go nowhere.
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        for _ in range(warm_launches):
-            started = time.perf_counter()
-            response = handler(event, context)
-            times.append(time.perf_counter() - started)
-            assert response["statusCode"] == 302, response
+    # Log lines and metrics go to stdout, a pipe the benchmark drains, as Lambda's runtime drains the function's.
+    for _ in range(warm_launches):
+        started = time.perf_counter()
+        response = handler(event, context)
+        times.append(time.perf_counter() - started)
+        assert response["statusCode"] == 302, response
     calls = simulated_calls() - calls_before
     import botocore
 
