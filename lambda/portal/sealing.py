@@ -8,7 +8,7 @@ A sealed value is base64url, unpadded, of: a format byte, a random 96-bit nonce,
 with its tag; the purpose is the associated data. AES-GCM rather than Fernet because every launch opens
 the session cookie: Fernet builds fresh HMAC and AES-CBC contexts per value, about 180 µs of a warm
 launch in a Lambda-like process, where an AESGCM object keeps its key and opens in a few µs. Random
-nonces are safe here far beyond this portal's volume (one seal per sign-in; the bound is 2^32 per key).
+nonces are safe far beyond this portal's volume (two seals per sign-in; the bound is 2^32 per key).
 """
 
 from __future__ import annotations
