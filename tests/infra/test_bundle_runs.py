@@ -5,7 +5,8 @@ by an interpreter that sees nothing but the bundle and the standard library (``p
 seen in Lambda. It launches Studio against the simulated SageMaker with the X-Ray SDK on (without
 LAMBDA_TASK_ROOT, so the SDK also builds its X-Ray sampling client from the pruned data), then makes each
 SageMaker call the portal makes and parses the answers. The unit tests run against the full botocore of the
-virtual environment and would not notice a pruned-away operation. Linux only: the bundle is Linux's.
+virtual environment and would not notice a pruned-away operation. The benchmark's three processes (bare,
+floor, portal) run here too, briefly. Linux only: the bundle is Linux's.
 """
 
 from __future__ import annotations
@@ -151,3 +152,27 @@ def test_every_sdk_call_in_the_aws_module_is_kept_in_the_bundle() -> None:
     kept = {xform_name(name) for names in SDK_OPERATIONS.values() for name in names}
     assert "create_presigned_domain_url" in called and "assume_role" in called  # the scan finds calls
     assert called <= kept, f"add to infra/sdk_data.py SDK_OPERATIONS: {sorted(called - kept)}"
+
+
+def test_the_benchmark_runs_each_handler_from_its_own_path_with_one_call_per_warm_launch(
+        bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make bench` compares these three processes; its figures mean something only if this holds."""
+    import bench.__main__ as bench
+
+    simulator, url = sim
+    monkeypatch.setattr(bench, "WARM_REQUESTS", 5)
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(signed_in_launch_event()))
+    env = bench.environment(url, tracing=False)
+    results = {which: bench.container(which, env, str(event_file), bundle) for which in bench.HANDLERS}
+    assert set(results) == {"bare", "floor", "portal"}
+    assert not results["bare"]["botocore"].startswith(str(bundle))
+    assert results["floor"]["botocore"].startswith(str(bundle))
+    assert results["portal"]["botocore"].startswith(str(bundle))
+    for which, result in results.items():
+        assert result["warm_calls"] == 1.0, which
+        assert result["warm"] > 0 and result["cold_start"] > 0 and result["max_rss_kib"] > 0, which
+    operations = [call.operation for call in simulator.calls]
+    # One cold and five warm launches each; only the portal's cold launch checks ownership first.
+    assert operations.count("CreatePresignedDomainUrl") == 3 * 6
+    assert operations.count("DescribeUserProfile") == 1 and len(operations) == 3 * 6 + 2
