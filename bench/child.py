@@ -58,7 +58,7 @@ def main() -> None:
     rss_kib = peak_rss_kib()
     times = []
     calls_before = simulated_calls()
-    # Log lines and metrics go to stdout, a pipe the benchmark drains, as Lambda's runtime drains the function's.
+    # Log lines and metrics go to stdout, a file here, taken away by Lambda's runtime in a function.
     for _ in range(warm_launches):
         started = time.perf_counter()
         response = handler(event, context)

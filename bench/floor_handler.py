@@ -13,11 +13,16 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-client = boto3.client("sagemaker")
+# The portal's client settings (retries, timeouts), so that they do not count as the portal's own work.
+from portal.aws import _CLIENT_CONFIG
+
+client = boto3.client("sagemaker", config=_CLIENT_CONFIG)
 app = APIGatewayRestResolver()
 logger = Logger(service="floor")
 metrics = Metrics(service="floor", namespace="Floor")
-traced = os.environ.get("POWERTOOLS_TRACE_DISABLED") != "true"
+# The portal's rule (portal/observability.py, not imported: it builds the portal's own Logger and Metrics).
+traced = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and \
+    os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() not in ("1", "true")
 if traced:
     from aws_lambda_powertools import Tracer
 
@@ -39,4 +44,4 @@ def _handler(event, context):
 handler = metrics.log_metrics(_handler)
 if traced:
     handler = tracer.capture_lambda_handler(capture_response=False)(handler)
-handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(handler)
+handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)(handler)

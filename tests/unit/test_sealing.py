@@ -71,6 +71,17 @@ def test_unknown_format_byte_does_not_open():
     assert sealer.open(base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()) is None
 
 
+def test_only_the_one_canonical_spelling_opens():
+    sealer = Sealer((NEW,), "session")
+    sealed = sealer.seal({"a": 1}, 60)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respelled = [sealed[:-1] + other for other in alphabet if other != sealed[-1]]
+    assert sealer.open(sealed) is not None
+    assert [value for value in respelled if sealer.open(value) is not None] == []
+    assert sealer.open(sealed + "\n") is None
+    assert sealer.open(sealed + "=" * (-len(sealed) % 4 or 4)) is None
+
+
 @pytest.mark.parametrize("value", ["AAAA", "A" * 39, "A=" * 20, "a.b.c"])
 def test_short_padded_or_foreign_shaped_values_do_not_open(value):
     assert Sealer((NEW,), "session").open(value) is None
