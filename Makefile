@@ -21,9 +21,14 @@ export PYTHONPATH := $(CURDIR)/lambda:$(CURDIR)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt lambda/requirements.txt
-	$(PYTHON_FOR_VENV) -m venv $(VENV)
+# Two steps: `make dev` needs only the local run's packages; every other target adds the full toolchain.
+$(VENV)/.local-installed: requirements-local.txt lambda/requirements.txt
+	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-local.txt
+	touch $@
+
+$(VENV)/.installed: requirements.txt $(VENV)/.local-installed
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
@@ -31,7 +36,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-dev: $(VENV)/.installed ## Run the portal on http://127.0.0.1:8000 with a local IdP and a simulated SageMaker
+dev: $(VENV)/.local-installed ## Run the portal on http://127.0.0.1:8000 with a local IdP and a simulated SageMaker
 	$(PY) -m local.dev
 
 lint: $(VENV)/.installed
