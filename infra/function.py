@@ -411,6 +411,8 @@ class PortalFunction(Construct):
             environment["PORTAL_TARGETS"] = config.targets_json
         if oidc.client_id:
             environment["PORTAL_OIDC_CLIENT_ID"] = oidc.client_id
+        if oidc.authorize_params:
+            environment["PORTAL_OIDC_AUTHORIZE_PARAMS"] = oidc.authorize_params
         if base_url:
             environment["PORTAL_BASE_URL"] = base_url
         if self.launch_role is not None:

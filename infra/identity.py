@@ -19,6 +19,7 @@ client or the secret resource, so CloudFormation sees no cycle:
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from aws_cdk import (
@@ -48,6 +49,7 @@ class OidcWiring:
     client_secret_id: str  # PORTAL_OIDC_CLIENT_SECRET_ARN: an ARN, or a secret name
     client_secret_resource: str  # the IAM resource for secretsmanager:GetSecretValue
     kms_key_arn: str | None = None  # a customer managed key the secret is encrypted with
+    authorize_params: str | None = None  # PORTAL_OIDC_AUTHORIZE_PARAMS, a query string
 
 
 def external_oidc_wiring(settings: ExternalOidc) -> OidcWiring:
@@ -193,8 +195,12 @@ class CognitoIdentity(Construct):
     def wiring(self) -> OidcWiring:
         """No reference to the client or its secret: only the literal secret name (see module docstring)."""
         stack = Stack.of(self)
+        federation = self.settings.federation
         return OidcWiring(
             issuer=self.issuer,
+            # Named in the authorize request, Cognito skips its own page and goes straight to the corporate IdP
+            # ("SAML identity provider names and identifiers", Cognito developer guide).
+            authorize_params=urlencode({"identity_provider": federation.provider_name}) if federation else None,
             client_id=None,
             client_secret_id=self.secret_name,
             client_secret_resource=stack.format_arn(

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 DOMAIN_ID_PATTERN = re.compile(r"^d-(-*[a-z0-9]){1,61}$")
 # UserProfileName and SpaceName share this pattern in the SageMaker API.
@@ -21,6 +21,10 @@ CLAIM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-/]{1,128}$")
 TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@]{1,128}$")
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 MIN_SESSION_SECRET_LENGTH = 32
+# The authorization request's own parameters: PORTAL_OIDC_AUTHORIZE_PARAMS may add to them, never replace them.
+PORTAL_AUTHORIZE_PARAMS = ("state", "nonce", "redirect_uri", "client_id", "scope", "response_type")
+MAX_TITLE_LENGTH = 80
+MAX_HELPDESK_LENGTH = 200
 
 
 class ConfigError(ValueError):
@@ -44,6 +48,10 @@ class Settings:
     launch_role_arn: str | None = None
     ownership_cache_seconds: int = 60
     groups_claim: str = "cognito:groups"
+    oidc_authorize_params: tuple[tuple[str, str], ...] = ()
+    login_initiators: tuple[str, ...] = ()
+    title: str = "SageMaker Studio"
+    helpdesk: str | None = None
     targets: tuple = ()  # of portal.targets.Target; at least one after load_settings
 
 
@@ -94,6 +102,34 @@ def parse_session_keys(raw: str, name: str) -> tuple[str, ...]:
             f"each at least {MIN_SESSION_SECRET_LENGTH} characters"
         )
     return keys
+
+
+def parse_authorize_params(raw: str, name: str) -> tuple[tuple[str, str], ...]:
+    """Extra authorization request parameters, as a query string; the portal's own ones are refused."""
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise ConfigError(f"{name} must be a query string such as identity_provider=CorpOkta, got {raw!r}") from None
+    for key, value in pairs:
+        # Compared without case: an IdP that reads names loosely must not see a second "State".
+        if key.lower() in PORTAL_AUTHORIZE_PARAMS or key.lower().startswith("code_challenge"):
+            raise ConfigError(f"{name} may not set {key}: the portal sets it for every sign-in")
+        if not key or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key + value):
+            raise ConfigError(f"{name} holds an empty name or a control character")
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ConfigError(f"{name} names a parameter more than once")
+    return tuple(pairs)
+
+
+def _issuers(raw: str, name: str) -> tuple[str, ...]:
+    return tuple(check_endpoint_url(part.strip().rstrip("/"), name) for part in raw.split(",") if part.strip())
+
+
+def _printable(env: Mapping[str, str], name: str, default: str | None, limit: int) -> str | None:
+    value = _optional(env, name) or default
+    if value is not None and (len(value) > limit or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)):
+        raise ConfigError(f"{name} must be at most {limit} printable characters")
+    return value
 
 
 def load_mapping(env: Mapping[str, str]) -> tuple[tuple, str, str]:
@@ -185,5 +221,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl_seconds=_int(env, "PORTAL_SESSION_TTL_SECONDS", 8 * 3600, 300, 7 * 24 * 3600),
         launch_role_arn=launch_role_arn,
         groups_claim=groups_claim,
+        oidc_authorize_params=parse_authorize_params(env.get("PORTAL_OIDC_AUTHORIZE_PARAMS", "").strip(),
+                                                     "PORTAL_OIDC_AUTHORIZE_PARAMS"),
+        login_initiators=_issuers(env.get("PORTAL_LOGIN_INITIATORS", ""), "PORTAL_LOGIN_INITIATORS"),
+        title=_printable(env, "PORTAL_TITLE", "SageMaker Studio", MAX_TITLE_LENGTH) or "SageMaker Studio",
+        helpdesk=_printable(env, "PORTAL_HELPDESK", None, MAX_HELPDESK_LENGTH),
         targets=targets,
     )

@@ -85,8 +85,10 @@ def _parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
 
 class OidcClient:
     def __init__(self, issuer: str, client_id: str, client_secret: str | None, http: JsonHttpClient,
-                 clock=time.time):
+                 clock=time.time, authorize_params: tuple[tuple[str, str], ...] = ()):
         self.issuer = issuer
+        # Extra authorization request parameters (PORTAL_OIDC_AUTHORIZE_PARAMS), never one the flow sets.
+        self.authorize_params = authorize_params
         self.client_id = client_id
         self.client_secret = client_secret
         self._http = http
@@ -142,11 +144,16 @@ class OidcClient:
         return key
 
     # -- the flow ---------------------------------------------------------------------------------
-    def authorization_request(self, redirect_uri: str) -> AuthorizationRequest:
+    def authorization_request(self, redirect_uri: str, login_hint: str | None = None) -> AuthorizationRequest:
+        """``login_hint``: from a third-party initiated login (OIDC Core §4), passed on as given."""
         metadata = self.metadata()
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
+        extra = dict(self.authorize_params)
+        if login_hint:
+            extra["login_hint"] = login_hint
         query = urlencode({
+            **extra,
             "response_type": "code",
             "client_id": self.client_id,
             "redirect_uri": redirect_uri,

@@ -100,7 +100,8 @@ def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Ru
     return Runtime(
         settings=settings,
         aws=aws,
-        oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, JsonHttpClient()),
+        oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, JsonHttpClient(),
+                        authorize_params=settings.oidc_authorize_params),
         launcher=Launcher(aws, policy),
         session_sealer=session_sealer,
         transaction_sealer=transaction_sealer,

@@ -49,6 +49,15 @@ def test_saml_federation(synth) -> None:
     assert pool["MfaConfiguration"] == "OPTIONAL"
 
 
+def test_a_federated_pool_sends_people_straight_to_its_idp(synth) -> None:
+    # The authorize request names the provider, so Cognito's managed login page is skipped.
+    assert synth("saml").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=CorporateIdP"
+    assert synth("oidc-federation").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=EntraID"
+    # Local users (no federation) and a bring-your-own issuer have no provider to name.
+    assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("default").env
+    assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("byo-oidc-private").env
+
+
 def test_bumping_the_client_generation_replaces_the_client_and_its_secret(synth) -> None:
     default, saml = synth("default"), synth("saml")
     assert default.logical_id("AWS::Cognito::UserPoolClient").startswith("IdentityUserPoolPortalClient")

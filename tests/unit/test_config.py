@@ -71,3 +71,39 @@ def test_secret_arns_replace_inline_secrets_and_may_carry_the_client_id():
     settings = load_settings(env | {"PORTAL_OIDC_CLIENT_SECRET_ARN": "portal/oidc-client",
                                     "PORTAL_SESSION_KEY_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:k"})
     assert settings.oidc_client_id is None and settings.session_keys == ()
+
+
+def test_extra_authorize_params_are_read_in_order():
+    settings = load_settings(BASE | {"PORTAL_OIDC_AUTHORIZE_PARAMS": "identity_provider=Corp%20Okta&prompt=login"})
+    assert settings.oidc_authorize_params == (("identity_provider", "Corp Okta"), ("prompt", "login"))
+    assert load_settings(BASE).oidc_authorize_params == ()
+
+
+@pytest.mark.parametrize("raw", [
+    "state=mine", "nonce=1", "redirect_uri=https://evil.example", "client_id=other", "scope=openid",
+    "response_type=token", "code_challenge=x", "code_challenge_method=plain", "identity_provider=a&State=b",
+    "identity_provider", "prompt=login&prompt=none", "=x", "a=%0a",
+])
+def test_authorize_params_may_not_replace_the_portals_own(raw):
+    with pytest.raises(ConfigError, match="PORTAL_OIDC_AUTHORIZE_PARAMS"):
+        load_settings(BASE | {"PORTAL_OIDC_AUTHORIZE_PARAMS": raw})
+
+
+def test_login_initiators_title_and_helpdesk():
+    settings = load_settings(BASE | {"PORTAL_LOGIN_INITIATORS": "https://corp.okta.com/, https://login.example.com",
+                                     "PORTAL_TITLE": "Acme ML", "PORTAL_HELPDESK": "mailto:help@acme.example"})
+    assert settings.login_initiators == ("https://corp.okta.com", "https://login.example.com")
+    assert (settings.title, settings.helpdesk) == ("Acme ML", "mailto:help@acme.example")
+    defaults = load_settings(BASE)
+    assert (defaults.login_initiators, defaults.title, defaults.helpdesk) == ((), "SageMaker Studio", None)
+
+
+@pytest.mark.parametrize("change, variable", [
+    ({"PORTAL_LOGIN_INITIATORS": "http://corp.okta.com"}, "PORTAL_LOGIN_INITIATORS"),
+    ({"PORTAL_LOGIN_INITIATORS": "corp.okta.com"}, "PORTAL_LOGIN_INITIATORS"),
+    ({"PORTAL_TITLE": "x" * 81}, "PORTAL_TITLE"),
+    ({"PORTAL_HELPDESK": "call\n555"}, "PORTAL_HELPDESK"),
+])
+def test_bad_sign_in_and_page_settings_name_the_variable(change, variable):
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(BASE | change)

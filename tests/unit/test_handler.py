@@ -246,3 +246,10 @@ def test_misconfiguration_is_a_clear_503_naming_nothing_secret(monkeypatch):
     response = handler(rest_event("/"), FakeContext())
     assert response["statusCode"] == 503 and "not configured correctly" in response["body"]
     runtime.reset()
+
+
+def test_authorize_url_carries_the_configured_params(portal):
+    configured = Portal(env={"PORTAL_OIDC_AUTHORIZE_PARAMS": "identity_provider=CorpOkta&domain_hint=corp.example"})
+    query = parse_qs(urlsplit(header(configured.get("/"), "Location")).query)
+    assert query["identity_provider"] == ["CorpOkta"] and query["domain_hint"] == ["corp.example"]
+    assert query["client_id"] == ["portal-client"] and len(query["state"]) == 1

@@ -226,3 +226,13 @@ def test_logout_goes_to_end_session_endpoint_or_cognito_logout(client, idp, http
     cognito.discovery = lambda: document
     url = OidcClient(cognito.issuer, "cid", None, FakeHttp(cognito)).logout_url("https://portal.example/")
     assert url == "https://corp.auth.eu-west-1.amazoncognito.com/logout?client_id=cid&logout_uri=https%3A%2F%2Fportal.example%2F"
+
+
+def test_authorization_request_adds_the_configured_params_and_a_login_hint(idp, http):
+    client = OidcClient(idp.issuer, idp.client_id, "s3cret", http,
+                        authorize_params=(("identity_provider", "CorpOkta"), ("login_hint", "x@corp")))
+    plain = parse_qs(urlsplit(client.authorization_request("https://p/cb").url).query)
+    assert plain["identity_provider"] == ["CorpOkta"] and plain["login_hint"] == ["x@corp"]
+    hinted = parse_qs(urlsplit(client.authorization_request("https://p/cb", login_hint="a b@corp").url).query)
+    assert hinted["login_hint"] == ["a b@corp"] and hinted["identity_provider"] == ["CorpOkta"]
+    assert hinted["response_type"] == ["code"] and len(hinted["state"]) == 1
