@@ -19,8 +19,8 @@ client or the secret resource, so CloudFormation sees no cycle:
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from aws_cdk import (
     ArnFormat,
