@@ -11,7 +11,10 @@ wording ("1 validation error detected: Value 'x' at 'userProfileName' failed to 
 and expires after ``ExpiresInSeconds``, like the real URL. Tokens are never logged nor listed.
 
 Test hooks exist both as methods (``calls``, ``reset``, ``inject``, ``add_domain``, ``add_profile``,
-``add_space``, ``minted``, ``redeem``, ``advance_clock``) and as HTTP endpoints under ``/_sim/``.
+``add_space``, ``add_app``, ``minted``, ``redeem``, ``advance_clock``) and as HTTP endpoints under ``/_sim/``.
+
+``deny_presign_tag`` stands in for the deployed IAM policy's Deny: ``CreatePresignedDomainUrl`` for a profile
+carrying that tag answers ``AccessDeniedException`` ("explicit deny"), as AWS does for the portal's roles.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ _LANDING_URI = re.compile(r"studio::\S*|app:(?:" + "|".join(LANDING_APP_TYPES) +
 
 # Status codes AWS uses for the common errors (JSON protocol); anything else defaults to 400.
 _DEFAULT_STATUS = {"InternalFailure": 500, "InternalServerError": 500, "ServiceUnavailable": 503}
-_DEFAULT_LIST_PAGE = {"ListTags": 50, "ListUserProfiles": 10, "ListSpaces": 10}
+_DEFAULT_LIST_PAGE = {"ListTags": 50, "ListUserProfiles": 10, "ListSpaces": 10, "ListApps": 10}
+# Apps that run in a space (Studio's JupyterLab, Code Editor) or on a profile (Studio Classic, Canvas).
+_GONE_APP_STATES = ("Deleted", "Deleting")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -133,6 +138,17 @@ class _Space:
     created: float
     modified: float
     display_name: str | None = None
+
+
+@dataclass
+class _App:
+    domain_id: str
+    app_type: str
+    name: str
+    profile: str | None  # exactly one of profile and space
+    space: str | None
+    status: str
+    created: float
 
 
 @dataclass
@@ -353,7 +369,8 @@ class SageMakerSim:
     made by ``CreateUserProfile`` stays ``Pending``. ``page_size`` caps every List* page (to exercise
     pagination). ``studio_base_url`` is where presigned URLs point (default: the host the request came to).
     ``require_signature`` rejects requests without a SigV4 ``Authorization`` header scoped to this region
-    and ``sagemaker``, as AWS does (the signature itself is not verified).
+    and ``sagemaker``, as AWS does (the signature itself is not verified). ``deny_presign_tag``: the IAM
+    Deny of the deployed roles, emulated (see the module's docstring).
     """
 
     def __init__(
@@ -367,6 +384,7 @@ class SageMakerSim:
         page_size: int | None = None,
         clock: Callable[[], float] = time.time,
         require_signature: bool = True,
+        deny_presign_tag: str | None = None,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -374,6 +392,7 @@ class SageMakerSim:
         self.pending_seconds = pending_seconds
         self.page_size = page_size
         self.require_signature = require_signature
+        self.deny_presign_tag = deny_presign_tag
         self._seed = demo_seed.apply if seed is True else (seed or None)
         self._clock = clock
         self._lock = threading.RLock()
@@ -389,6 +408,8 @@ class SageMakerSim:
             self._domains: dict[str, _Domain] = {}
             self._profiles: dict[tuple[str, str], _Profile] = {}
             self._spaces: dict[tuple[str, str], _Space] = {}
+            # (domain, profile, space, app type, app name): one of profile and space is None
+            self._apps: dict[tuple[str, str | None, str | None, str, str], _App] = {}
             self._tags: dict[str, list[dict[str, str]]] = {}
             self._faults: list[_Fault] = []
             self._tokens: dict[str, _Token] = {}
@@ -535,6 +556,33 @@ class SageMakerSim:
             )
             self._tags[self.space_arn(domain_id, name)] = _tag_list(tags)
 
+    def add_app(
+        self,
+        domain_id: str,
+        app_type: str,
+        name: str = "default",
+        *,
+        profile: str | None = None,
+        space: str | None = None,
+        status: str = "InService",
+    ) -> None:
+        """Add or replace an app running in ``space`` or on ``profile`` (give exactly one, existing)."""
+        check_member("AppType", app_type)
+        check_member("AppName", name)
+        check_member("AppStatus", status)
+        if (profile is None) == (space is None):
+            raise ValueError("an app runs in exactly one of a profile and a space")
+        with self._lock:
+            if domain_id not in self._domains:
+                raise KeyError(f"no domain {domain_id}")
+            if profile is not None and (domain_id, profile) not in self._profiles:
+                raise KeyError(f"no profile {profile} in {domain_id}")
+            if space is not None and (domain_id, space) not in self._spaces:
+                raise KeyError(f"no space {space} in {domain_id}")
+            self._apps[(domain_id, profile, space, app_type, name)] = _App(
+                domain_id, app_type, name, profile, space, status, self._creation_time()
+            )
+
     def set_profile_status(self, domain_id: str, name: str, status: str) -> None:
         with self._lock:
             profile = self._profiles[(domain_id, name)]
@@ -550,6 +598,7 @@ class SageMakerSim:
                     for p in self._profiles.values()
                 ],
                 "spaces": [self._space_summary(s) for s in self._spaces.values()],
+                "apps": [self._app_details(a) for a in self._apps.values()],
             }
 
     # ---- hooks: faults ---------------------------------------------------------------------------------
@@ -772,6 +821,63 @@ class SageMakerSim:
         tags[:] = [t for t in tags if t["Key"] not in set(params["TagKeys"])]
         return {}
 
+    def _app_details(self, app: _App) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "DomainId": app.domain_id,
+            "AppType": app.app_type,
+            "AppName": app.name,
+            "Status": app.status,
+            "CreationTime": _ts(app.created),
+        }
+        if app.profile:
+            details["UserProfileName"] = app.profile
+        if app.space:
+            details["SpaceName"] = app.space
+        return details
+
+    def app_arn(self, app: _App) -> str:
+        owner = app.profile or app.space
+        return self._arn(f"app/{app.domain_id}/{owner}/{app.app_type.lower()}/{app.name}")
+
+    def _op_ListApps(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        domain, profile, space = (params.get(k) for k in ("DomainIdEquals", "UserProfileNameEquals", "SpaceNameEquals"))
+        if profile is not None and space is not None:
+            raise SimError("ValidationException", "UserProfileNameEquals and SpaceNameEquals cannot both be set.")
+        apps = [
+            a
+            for a in self._apps.values()
+            if (domain is None or a.domain_id == domain)
+            and (profile is None or a.profile == profile)
+            and (space is None or a.space == space)
+        ]
+        ordered = sorted(apps, key=lambda a: a.created, reverse=params.get("SortOrder") == "Descending")
+        page, next_token = self._page("ListApps", ordered, params)
+        return {"Apps": [self._app_details(a) for a in page], **({"NextToken": next_token} if next_token else {})}
+
+    def _app(self, params: dict[str, Any]) -> _App:
+        domain_id, profile, space = params["DomainId"], params.get("UserProfileName"), params.get("SpaceName")
+        self._domain(domain_id)
+        if (profile is None) == (space is None):
+            raise SimError("ValidationException", "Specify exactly one of UserProfileName and SpaceName.")
+        app = self._apps.get((domain_id, profile, space, params["AppType"], params["AppName"]))
+        if app is None or app.status == "Deleted":
+            owner = f"user profile {profile}" if profile else f"space {space}"
+            raise SimError("ResourceNotFound", f"App {params['AppName']} of type {params['AppType']} for {owner} "
+                           f"in domain {domain_id} does not exist.")
+        return app
+
+    def _op_DescribeApp(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        app = self._app(params)
+        return {"AppArn": self.app_arn(app), **self._app_details(app)}
+
+    def _op_DeleteApp(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
+        app = self._app(params)
+        if app.status == "Deleting":
+            raise SimError("ResourceInUse", f"App {app.name} is already being deleted.")
+        # AWS passes through Deleting for a while; the simulator finishes at once. Deleted apps stay listed.
+        app.status = "Deleted"
+        return {}
+
     def _op_ListUserProfiles(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         domain, contains = params.get("DomainIdEquals"), params.get("UserProfileNameContains")
         profiles = [
@@ -855,6 +961,14 @@ class SageMakerSim:
                 f"domain {domain_id} uses {domain.auth_mode}.",
             )
         self._profile(domain_id, name)
+        arn = self.profile_arn(domain_id, name)
+        if self.deny_presign_tag and any(t["Key"] == self.deny_presign_tag for t in self._tags.get(arn, [])):
+            raise SimError(
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{self.account_id}:assumed-role/local-portal/local is not authorized to perform: "
+                f"sagemaker:CreatePresignedDomainUrl on resource: {arn} with an explicit deny in an "
+                "identity-based policy",
+            )
         space_name = params.get("SpaceName")
         if space_name is not None:
             space = self._spaces.get((domain_id, space_name))
@@ -1001,6 +1115,7 @@ class SageMakerSim:
             "add_profile": self.add_profile,
             "remove_profile": self.remove_profile,
             "add_space": self.add_space,
+            "add_app": self.add_app,
             "set_profile_status": self.set_profile_status,
             "advance_clock": self.advance_clock,
             "config": self._configure,

@@ -75,6 +75,18 @@ SPACES: list[dict[str, Any]] = [
     {"domain_id": TEAM_DOMAIN_ID, "name": "team-room", "owner": "alice", "sharing": "Shared", "app_type": "CodeEditor"},
 ]
 
+# Running apps: alice's show what `python -m portal.admin revoke alice@example.com` stops (her private spaces'
+# and her profile's own); the shared space's app is nobody's to stop; one app was deleted before.
+APPS: list[dict[str, Any]] = [
+    {"domain_id": DEMO_DOMAIN_ID, "app_type": "JupyterLab", "space": "alice-private"},
+    {"domain_id": DEMO_DOMAIN_ID, "app_type": "Canvas", "profile": "alice"},
+    {"domain_id": DEMO_DOMAIN_ID, "app_type": "JupyterLab", "space": "team-shared"},
+    {"domain_id": DEMO_DOMAIN_ID, "app_type": "CodeEditor", "space": "bob-code"},
+    {"domain_id": TEAM_DOMAIN_ID, "app_type": "JupyterLab", "space": "alice-team-lab"},
+    {"domain_id": TEAM_DOMAIN_ID, "app_type": "JupyterLab", "name": "old", "space": "alice-team-lab",
+     "status": "Deleted"},
+]
+
 # PORTAL_TARGETS of `make dev` (see README "Several domains, spaces and apps").
 DEMO_TARGETS: list[dict[str, Any]] = [
     {"id": "demo", "label": "Demo Studio", "domain_id": DEMO_DOMAIN_ID},
@@ -170,10 +182,12 @@ def oidc_users(users: list[DemoUser] | None = None) -> list[Any]:
 
 
 def apply(sim: SageMakerSim) -> None:
-    """Load the demo domains, profiles (with owner tags) and spaces into ``sim``."""
+    """Load the demo domains, profiles (with owner tags), spaces and apps into ``sim``."""
     for domain in DOMAINS:
         sim.add_domain(**domain, execution_role=EXECUTION_ROLE)
     for profile in PROFILES:
         sim.add_profile(**profile)
     for space in SPACES:
         sim.add_space(**space)
+    for app in APPS:
+        sim.add_app(**app)

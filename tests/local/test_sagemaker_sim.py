@@ -545,15 +545,91 @@ def test_responses_conform_to_the_output_shapes(client, sim):
         "CreatePresignedDomainUrl": client.create_presigned_domain_url(DomainId=DEMO_DOMAIN_ID, UserProfileName="bob"),
         "AddTags": client.add_tags(ResourceArn=ALICE_ARN, Tags=[{"Key": "team", "Value": "ml"}]),
         "DeleteTags": client.delete_tags(ResourceArn=ALICE_ARN, TagKeys=["team"]),
+        "ListApps": client.list_apps(DomainIdEquals=DEMO_DOMAIN_ID),
+        "DescribeApp": client.describe_app(DomainId=DEMO_DOMAIN_ID, SpaceName="alice-private",
+                                           AppType="JupyterLab", AppName="default"),
+        "DeleteApp": client.delete_app(DomainId=DEMO_DOMAIN_ID, SpaceName="alice-private", AppType="JupyterLab",
+                                       AppName="default"),
     }
 
     # Then
     for operation, response in responses.items():
         response.pop("ResponseMetadata")
         shape = model.operation_model(operation).output_shape
+        if shape is None:  # DeleteApp answers nothing
+            assert response == {}, operation
+            continue
         report = ParamValidator().validate(response, shape)
         assert not report.has_errors(), (operation, report.generate_report())
         assert constraint_errors(shape, response) == [], operation
+
+
+# ---- apps ---------------------------------------------------------------------------------------------
+
+
+def running(client, **filters) -> list[tuple[str | None, str | None, str, str, str]]:
+    apps = client.list_apps(DomainIdEquals=DEMO_DOMAIN_ID, **filters)["Apps"]
+    return [(a.get("UserProfileName"), a.get("SpaceName"), a["AppType"], a["AppName"], a["Status"]) for a in apps]
+
+
+def test_seeded_apps_run_in_spaces_and_on_profiles(client):
+    assert running(client, SpaceNameEquals="alice-private") == [(None, "alice-private", "JupyterLab", "default",
+                                                                 "InService")]
+    assert running(client, UserProfileNameEquals="alice") == [("alice", None, "Canvas", "default", "InService")]
+    assert ("bob", None) not in [(p, s) for p, s, *_ in running(client)]
+
+
+def test_delete_app_marks_it_deleted_and_it_stays_listed(client):
+    # When
+    client.delete_app(DomainId=DEMO_DOMAIN_ID, SpaceName="alice-private", AppType="JupyterLab", AppName="default")
+
+    # Then: only that app changed
+    assert running(client, SpaceNameEquals="alice-private") == [(None, "alice-private", "JupyterLab", "default",
+                                                                 "Deleted")]
+    assert running(client, SpaceNameEquals="team-shared")[0][-1] == "InService"
+    with pytest.raises(client.exceptions.ResourceNotFound):
+        client.delete_app(DomainId=DEMO_DOMAIN_ID, SpaceName="alice-private", AppType="JupyterLab",
+                          AppName="default")
+
+
+def test_delete_app_needs_exactly_one_owner_and_an_existing_app(client):
+    with pytest.raises(botocore.exceptions.ClientError) as both:
+        client.delete_app(DomainId=DEMO_DOMAIN_ID, UserProfileName="alice", SpaceName="alice-private",
+                          AppType="JupyterLab", AppName="default")
+    with pytest.raises(client.exceptions.ResourceNotFound):
+        client.delete_app(DomainId=DEMO_DOMAIN_ID, UserProfileName="alice", AppType="JupyterLab", AppName="default")
+    with pytest.raises(botocore.exceptions.ClientError) as filters:
+        client.list_apps(UserProfileNameEquals="alice", SpaceNameEquals="alice-private")
+    assert error_of(both)[0] == error_of(filters)[0] == "ValidationException"
+
+
+def test_list_apps_paginates(client, sim):
+    sim.page_size = 2
+    pages = list(client.get_paginator("list_apps").paginate(DomainIdEquals=DEMO_DOMAIN_ID))
+    assert [len(page["Apps"]) for page in pages] == [2, 2]
+
+
+def test_add_app_refuses_what_the_service_would_never_hold(sim):
+    with pytest.raises(ValueError):
+        sim.add_app(DEMO_DOMAIN_ID, "JupyterLab", profile="alice", space="alice-private")
+    with pytest.raises(KeyError):
+        sim.add_app(DEMO_DOMAIN_ID, "JupyterLab", space="no-such-space")
+    with pytest.raises(ValueError):
+        sim.add_app(DEMO_DOMAIN_ID, "Notebook", profile="alice")
+
+
+def test_deny_presign_tag_stands_in_for_the_iam_deny(client, sim):
+    # Given: the deployed roles' Deny on profiles tagged studioportal:revoked
+    sim.deny_presign_tag = "studioportal:revoked"
+    presign(client)
+    client.add_tags(ResourceArn=ALICE_ARN, Tags=[{"Key": "studioportal:revoked", "Value": "x"}])
+
+    # When / Then
+    with pytest.raises(botocore.exceptions.ClientError) as denied:
+        presign(client)
+    code, message, status = error_of(denied)
+    assert (code, status) == ("AccessDeniedException", 400) and "explicit deny" in message
+    presign(client, UserProfileName="bob")  # nobody else's
 
 
 # ---- faults -------------------------------------------------------------------------------------------
@@ -711,7 +787,7 @@ def test_reset_restores_the_seed(client, sim):
 
 def test_unseeded_simulator_is_empty(sim_server):
     sim = SageMakerSim(seed=False)
-    assert sim.state() == {"domains": [], "profiles": [], "spaces": []}
+    assert sim.state() == {"domains": [], "profiles": [], "spaces": [], "apps": []}
 
 
 # ---- the same hooks over HTTP ---------------------------------------------------------------------------
@@ -736,6 +812,8 @@ def test_http_hooks(client, sim_server, sim):
         == 200
     )
     assert hook(url, "add_space", {"domain_id": "d-extra0001", "name": "zed-lab", "owner": "zed"})[0] == 200
+    assert hook(url, "add_app", {"domain_id": "d-extra0001", "app_type": "JupyterLab", "space": "zed-lab"})[0] == 200
+    assert client.list_apps(DomainIdEquals="d-extra0001")["Apps"][0]["SpaceName"] == "zed-lab"
     assert client.describe_user_profile(DomainId="d-extra0001", UserProfileName="zed")["Status"] == "InService"
     # Faults
     assert hook(url, "inject", {"operation": "DescribeDomain", "error_code": "AccessDeniedException"})[0] == 200
