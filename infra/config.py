@@ -181,6 +181,8 @@ class PortalConfig:
     alarm_topic_arn: str | None
     api_gateway_cloudwatch_role: bool
     stage_name: str
+    # Lambda SnapStart on the published version the API invokes (through the alias).
+    snap_start: bool = True
     # PORTAL_TARGETS (compact JSON) when the targets came from the `targets` context key; None with domainId.
     targets_json: str | None = None
 
@@ -255,6 +257,7 @@ DEFAULTS: dict[str, Any] = {
     "alarmTopicArn": None,
     "apiGatewayCloudWatchRole": True,
     "stageName": "prod",
+    "snapStart": True,
 }
 
 # Context keys of the portal look like this; CDK's own keys contain ':' or '@' or '-'.
@@ -452,6 +455,7 @@ class _Reader:
             api_gateway_cloudwatch_role=self.flag("apiGatewayCloudWatchRole"),
             stage_name=self.text("stageName", STAGE_NAME_PATTERN,
                                  "letters, digits and underscores (at most 128)") or "prod",
+            snap_start=self.flag("snapStart"),
         )
         if self.problems:
             raise ConfigError(self.problems)

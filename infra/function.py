@@ -11,6 +11,13 @@ Sizing
   stuck call (an IdP or SageMaker that does not answer) ends in the portal's own error page and a logged,
   counted error, instead of API Gateway's bare 504 with the function still running.
 
+SnapStart
+---------
+On by default (``snapStart``): every deploy publishes a version, Lambda runs the function's init once for it and
+snapshots the initialised memory, and cold starts restore that snapshot. API Gateway invokes the alias ``live``,
+which each deploy moves to the new version; SnapStart never applies to ``$LATEST``. The superseded version is
+deleted, so exactly one snapshot is cached (and billed). docs/performance.md gives the figures and the cost.
+
 Permissions
 -----------
 * ``sagemaker:DescribeUserProfile``, ``sagemaker:ListTags`` and ``sagemaker:CreatePresignedDomainUrl`` on
@@ -42,7 +49,16 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import (
+    Annotations,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -62,6 +78,7 @@ MEMORY_MB = 512
 TIMEOUT = Duration.seconds(25)
 SERVICE_NAME = "sagemaker-studio-portal"
 METRICS_NAMESPACE = "StudioPortal"
+ALIAS_NAME = "live"
 
 # --- bundling ---------------------------------------------------------------------------------------------
 PYTHON_VERSION = "3.13"
@@ -432,7 +449,20 @@ class PortalFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
             reserved_concurrent_executions=config.reserved_concurrency,
+            # The snapshot is taken when a version is published: see docs/performance.md (SnapStart).
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
+            # Each version with SnapStart keeps a cached snapshot, billed while it exists: a deploy deletes the
+            # version the alias pointed at before (rollback is a redeploy of the previous commit).
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
         )
+        # API Gateway invokes this alias, never $LATEST: SnapStart applies to published versions only, and every
+        # deploy moves the alias to the version published from exactly what was deployed.
+        self.alias = lambda_.Alias(self, "Live", alias_name=ALIAS_NAME, version=self.function.current_version,
+                                   description="The version the portal's API invokes")
+        if config.snap_start:
+            Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "The function publishes its current version and the API invokes it through the alias")
 
         # CDK makes the function DependsOn both the role (already implied by the GetAtt of its ARN, which
         # cfn-lint flags as W3005) and the role's policy (needed: the function must not start without it).

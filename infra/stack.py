@@ -46,7 +46,7 @@ class PortalStack(Stack):
         fixed_base_url = f"https://{config.custom_domain.name}" if config.custom_domain else None
         self.portal = PortalFunction(self, "Portal", config=config, oidc=oidc, session_key=self.session_key,
                                      base_url=fixed_base_url, code=code)
-        self.api = PortalApi(self, "Api", config=config, handler=self.portal.function)
+        self.api = PortalApi(self, "Api", config=config, handler=self.portal.alias)
 
         self.waf: PortalWaf | None = None
         if config.waf.enabled:

@@ -8,7 +8,7 @@ import re
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import CONFIGS, as_list, flat, refs, statements
+from tests.infra.conftest import CONFIGS, as_list, build, flat, refs, statements
 
 pytestmark = pytest.mark.infra
 
@@ -176,22 +176,49 @@ def test_api_is_regional_get_only_lambda_proxy(default) -> None:
     assert "Policy" not in api and not api.get("DisableExecuteApiEndpoint", False)
     methods = default.resources("AWS::ApiGateway::Method").values()
     assert len(methods) == 2
-    function = default.logical_id("AWS::Lambda::Function")
+    alias = default.logical_id("AWS::Lambda::Alias")
     for method in methods:
         properties = method["Properties"]
         assert properties["HttpMethod"] == "GET" and properties["AuthorizationType"] == "NONE"
         assert properties["Integration"]["Type"] == "AWS_PROXY"
         assert properties["Integration"]["IntegrationHttpMethod"] == "POST"
-        assert function in refs(properties["Integration"]["Uri"])
+        # The alias (its Ref is the alias ARN), never the function itself: that would invoke $LATEST
+        assert refs(properties["Integration"]["Uri"]) - {"AWS::Partition", "AWS::Region"} == {alias}
     paths = {resource["Properties"]["PathPart"] for resource in default.resources("AWS::ApiGateway::Resource").values()}
     assert paths == {"{proxy+}"}
     # The function may be invoked by this API's GET methods only, not by the console's test-invoke
-    for permission in default.resources("AWS::Lambda::Permission").values():
+    permissions = default.resources("AWS::Lambda::Permission").values()
+    assert len(permissions) == 2
+    for permission in permissions:
         assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        assert permission["Properties"]["FunctionName"] == {"Ref": alias}
         source = flat(permission["Properties"]["SourceArn"])
         stage = default.logical_id("AWS::ApiGateway::Stage")
         assert re.fullmatch(rf"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<\w+>/<{stage}>/GET/"
                             r"(\{proxy\+\}|\*)?", source), source
+
+
+@pytest.mark.parametrize("name", ["default", "saml", "targets"])
+def test_snapstart_applies_to_the_published_version_the_api_invokes(synth, name: str) -> None:
+    result = synth(name)
+    function_id = result.logical_id("AWS::Lambda::Function")
+    assert result.function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    version_id, version = next(iter(result.resources("AWS::Lambda::Version").items()))
+    assert len(result.resources("AWS::Lambda::Version")) == 1
+    assert version["Properties"]["FunctionName"] == {"Ref": function_id}
+    # A superseded version (and its cached snapshot, billed while it exists) goes with the next deploy
+    assert version["DeletionPolicy"] == "Delete"
+    alias = result.one("AWS::Lambda::Alias")["Properties"]
+    assert alias["Name"] == "live" and alias["FunctionName"] == {"Ref": function_id}
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+
+
+def test_without_snapstart_the_api_still_invokes_the_published_version(tmp_path) -> None:
+    result = build("no-snapstart", {"snapStart": "false"}, tmp_path, nag=False)
+    assert "SnapStart" not in result.function["Properties"]
+    alias = result.logical_id("AWS::Lambda::Alias")
+    for method in result.resources("AWS::ApiGateway::Method").values():
+        assert refs(method["Properties"]["Integration"]["Uri"]) - {"AWS::Partition", "AWS::Region"} == {alias}
 
 
 def test_stage_throttles_traces_and_logs_without_query_strings(default) -> None:
