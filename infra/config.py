@@ -166,6 +166,7 @@ class PortalConfig:
     groups_claim: str
     owner_tag: str
     enforce_owner_tag_in_iam: bool
+    require_verified_email: bool
     url_expires_seconds: int
     studio_session_seconds: int
     portal_session_seconds: int
@@ -234,6 +235,7 @@ DEFAULTS: dict[str, Any] = {
     "oidcClientSecretKmsKeyArn": None,
     "identityClaim": "email",
     "groupsClaim": "cognito:groups",
+    "requireVerifiedEmail": True,
     "ownerTag": "studiouserid",
     "enforceOwnerTagInIam": False,
     "urlExpiresSeconds": 30,
@@ -436,6 +438,7 @@ class _Reader:
             groups_claim=groups_claim or "cognito:groups",
             owner_tag=owner_tag or "studiouserid",
             enforce_owner_tag_in_iam=enforce_owner_tag,
+            require_verified_email=self.flag("requireVerifiedEmail"),
             # The ranges are CreatePresignedDomainUrl's own (ExpiresInSeconds, SessionExpirationDurationInSeconds).
             url_expires_seconds=self.number("urlExpiresSeconds", 5, 300, " of seconds"),
             studio_session_seconds=self.number("studioSessionSeconds", 1800, 43200, " of seconds"),

@@ -414,6 +414,7 @@ class PortalFunction(Construct):
             "PORTAL_DOMAIN_ID": config.domain_id,
             "PORTAL_IDENTITY_CLAIM": config.identity_claim,
             "PORTAL_GROUPS_CLAIM": config.groups_claim,
+            "PORTAL_REQUIRE_VERIFIED_EMAIL": "true" if config.require_verified_email else "false",
             "PORTAL_OWNER_TAG": config.owner_tag,
             "PORTAL_URL_EXPIRES_SECONDS": str(config.url_expires_seconds),
             "PORTAL_STUDIO_SESSION_SECONDS": str(config.studio_session_seconds),

@@ -35,7 +35,8 @@ def load_targets(targets_file: str | None, env=os.environ) -> tuple[tuple[Target
 
 
 def preview(claims: dict[str, Any], targets: Sequence[Target], identity_claim: str, groups_claim: str) -> list[dict]:
-    identity = identity_from_claims(claims, identity_claim)
+    # An operator's preview of the mapping: whether the IdP verified the address is the sign-in's question.
+    identity = identity_from_claims(claims, identity_claim, email_must_be_verified=False)
     groups = parse_groups(claims.get(groups_claim))
     allowed = allowed_targets(targets, groups)
     rows = []

@@ -53,6 +53,14 @@ class Settings:
     title: str = "SageMaker Studio"
     helpdesk: str | None = None
     targets: tuple = ()  # of portal.targets.Target; at least one after load_settings
+    require_verified_email: bool = True
+
+    @property
+    def email_must_be_verified(self) -> bool:
+        """An e-mail address is only an identity when the IdP says it verified it: whenever the identity claim
+        or a profile template uses `email`, unless the operator opted out for an IdP that never says."""
+        return self.require_verified_email and (
+            self.identity_claim == "email" or any("email" in target.claims_used() for target in self.targets))
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -87,6 +95,15 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high} seconds, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -227,4 +244,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         title=_printable(env, "PORTAL_TITLE", "SageMaker Studio", MAX_TITLE_LENGTH) or "SageMaker Studio",
         helpdesk=_printable(env, "PORTAL_HELPDESK", None, MAX_HELPDESK_LENGTH),
         targets=targets,
+        require_verified_email=_flag(env, "PORTAL_REQUIRE_VERIFIED_EMAIL", True),
     )

@@ -264,7 +264,8 @@ def callback() -> Response:
                            message="This sign-in response does not belong to the sign-in you started.")
     id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", str(transaction.get("verifier", "")))
     claims = portal.oidc.verify_id_token(id_token, str(transaction.get("nonce", "")))
-    identity = identity_from_claims(claims, portal.settings.identity_claim)
+    identity = identity_from_claims(claims, portal.settings.identity_claim,
+                                    email_must_be_verified=portal.settings.email_must_be_verified)
     session = portal.session_sealer.seal(session_payload(portal.settings, identity, claims),
                                          portal.settings.session_ttl_seconds)
     logger.info("signed in", extra={"identity": identity})

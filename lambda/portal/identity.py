@@ -8,13 +8,17 @@ against someone else's owner tag. Non-ASCII characters therefore never match ASC
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from portal.errors import IdentityUnusable
+from portal.errors import IdentityUnusable, SignInFailed
 
 PROFILE_NAME_MAX = 63
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 MAX_IDENTITY_LENGTH = 256
+# Control, format (zero-width, bidi), and every kind of space or line/paragraph separator: invisible or
+# ambiguous in an identity, so refused rather than removed ("alice@corp\u00a0" is not Alice).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
 def ascii_lower(value: str) -> str:
@@ -37,14 +41,33 @@ def profile_slug(identity: str) -> str:
     return slug
 
 
-def identity_from_claims(claims: dict, claim_name: str) -> str:
-    """The identity claim as a non-empty string, refusing an email the IdP says is unverified."""
+def email_verified(claims: dict) -> bool:
+    """Only JSON true or the string "true" (any case, as Cognito passes federated attributes) say verified;
+    a missing claim, false, "False", "no", 0 or null do not."""
+    flag = claims.get("email_verified")
+    return flag is True or (isinstance(flag, str) and flag.lower() == "true")
+
+
+def identity_from_claims(claims: dict, claim_name: str, *, email_must_be_verified: bool) -> str:
+    """The identity claim as a non-empty string; with `email_must_be_verified` (the identity or a profile
+    template uses `email`), only when the IdP says it verified the address."""
+    if email_must_be_verified and not email_verified(claims):
+        # Anyone can put a colleague's address on a second account at an IdP that does not verify it.
+        raise SignInFailed("the identity provider did not report the e-mail address as verified",
+                           message="Your identity provider did not confirm that your e-mail address is verified, "
+                                   "so the portal can't use it to find your Studio.")
+    return claim_value(claims, claim_name)
+
+
+def claim_value(claims: dict, claim_name: str) -> str:
+    """A claim that names a person (the identity, or a profile template's placeholder), exactly as sent:
+    refused, never cleaned, when it is empty, too long, padded, or holds an invisible or separator character."""
     value = claims.get(claim_name)
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         raise IdentityUnusable(f"the sign-in did not include the {claim_name!r} claim")
-    value = value.strip()
-    if len(value) > MAX_IDENTITY_LENGTH or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise IdentityUnusable(f"the {claim_name!r} claim is not a usable identity")
-    if claim_name == "email" and claims.get("email_verified") in (False, "false"):
-        raise IdentityUnusable("the identity provider reports this email address as unverified")
+    if (len(value) > MAX_IDENTITY_LENGTH or value != value.strip()
+            or any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in value)):
+        raise IdentityUnusable(f"the {claim_name!r} claim is not a usable identity",
+                               message="The identity your sign-in carries holds spaces or invisible characters, "
+                                       "so the portal can't match it exactly to a Studio profile.")
     return value

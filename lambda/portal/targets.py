@@ -22,7 +22,7 @@ from portal.config import (
     ConfigError,
 )
 from portal.errors import IdentityUnusable
-from portal.identity import PROFILE_NAME_MAX, profile_slug
+from portal.identity import PROFILE_NAME_MAX, claim_value, profile_slug
 
 TARGET_ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -58,10 +58,7 @@ class Target:
 
     def profile_name(self, claims: Mapping[str, Any]) -> str:
         def value(match: re.Match[str]) -> str:
-            claim = claims.get(match.group(1))
-            if not isinstance(claim, str) or not claim.strip():
-                raise IdentityUnusable(f"the sign-in did not include the {match.group(1)!r} claim")
-            return profile_slug(claim.strip())
+            return profile_slug(claim_value(dict(claims), match.group(1)))
 
         name = _PLACEHOLDER.sub(value, self.profile)
         name = re.sub(r"-{2,}", "-", name).strip("-")[:PROFILE_NAME_MAX].rstrip("-")

@@ -264,3 +264,63 @@ def test_session_cookie_set_by_callback_is_only_issued_after_every_check(portal)
     response = finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce)), state)
     cookie = set_cookies(response)[SESSION_COOKIE]
     assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+
+
+# -- T16 unverified e-mail addresses ------------------------------------------------------------------
+def sign_in_with(portal, claims):
+    """A sign-in whose ID token carries exactly these claims on top of the protocol ones (None: absent)."""
+    state, nonce = start(portal)
+    base = {key: value for key, value in portal.idp.claims(nonce=nonce).items()
+            if key not in ("email", "email_verified")}
+    return finish(portal, portal.idp.sign(base | claims), state)
+
+
+ABSENT = "(absent)"
+
+
+@pytest.mark.parametrize("flag", [ABSENT, False, "false", "False", "FALSE", "no", 0, None, "0", "", "yes"],
+                         ids=repr)
+def test_T16_an_unverified_email_never_becomes_an_identity(portal, flag):
+    # A second account at the IdP carrying the victim's address, not verified (Entra never sends the claim)
+    claims = {"email": "alice@example.com"} | ({} if flag is ABSENT else {"email_verified": flag})
+    response = sign_in_with(portal, claims)
+    assert_refused(response, portal)
+    assert "Sign-in didn" in response["body"] and "verified" in response["body"]
+
+
+@pytest.mark.parametrize("flag", [True, "true", "TRUE"])
+def test_T16_a_verified_email_signs_in(portal, flag):
+    response = sign_in_with(portal, {"email": "alice@example.com", "email_verified": flag})
+    assert response["statusCode"] == 302 and SESSION_COOKIE in portal.cookies
+
+
+def test_T16_a_profile_template_over_email_needs_it_verified_too():
+    targets = json.dumps([{"id": "ml", "domain_id": "d-demo0portal01", "profile": "{email}-ml"}])
+    portal = Portal({"PORTAL_IDENTITY_CLAIM": "sub", "PORTAL_TARGETS": targets, "PORTAL_DOMAIN_ID": ""})
+    try:
+        assert_refused(sign_in_with(portal, {"email": "alice@example.com"}), portal)
+    finally:
+        runtime.reset()
+
+
+def test_T16_the_documented_opt_out_accepts_an_idp_that_never_says():
+    portal = Portal({"PORTAL_REQUIRE_VERIFIED_EMAIL": "false"})
+    try:
+        assert sign_in_with(portal, {"email": "alice@example.com"})["statusCode"] == 302
+    finally:
+        runtime.reset()
+
+
+# -- T17 padded and invisible identities --------------------------------------------------------------
+@pytest.mark.parametrize("email", [
+    "alice@example.com\u00a0", "\u00a0alice@example.com", "alice@example.com\u2028", "\u3000alice@example.com",
+    "alice@example.com ", " alice@example.com", "alice@example.com\t", "ali\u200bce@example.com",
+    "alice@example.com\u2029", "\u202ealice@example.com", "alice\u00ad@example.com", "alice @example.com",
+    "alice@example.com\x85", "\ufeffalice@example.com",
+], ids=ascii)
+def test_T17_padded_or_invisible_identities_are_refused_not_cleaned(portal, email):
+    response = sign_in_with(portal, {"email": email, "email_verified": True})
+    assert response["statusCode"] == 403 and "can't be matched" in response["body"]
+    assert SESSION_COOKIE not in portal.cookies
+    # Alice's profile (tagged alice@example.com) is never even looked at.
+    portal.stubber.assert_no_pending_responses()

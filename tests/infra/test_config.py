@@ -38,7 +38,7 @@ def test_cdk_json_defaults_are_valid_and_documented() -> None:
     assert (config.url_expires_seconds, config.studio_session_seconds, config.portal_session_seconds) == (
         30, 43200, 28800)
     assert config.identity_claim == "email" and config.owner_tag == "studiouserid"
-    assert not config.enforce_owner_tag_in_iam
+    assert not config.enforce_owner_tag_in_iam and config.require_verified_email
     assert config.network.endpoint_type == "regional" and not config.network.restricted
     assert config.waf.enabled and config.waf.rate_limit == 1000
     assert config.log_retention_days == 365 and config.log_level == "INFO"

@@ -114,6 +114,8 @@ def test_mapping_and_lifetime_settings_reach_the_function(synth) -> None:
     assert env["PORTAL_URL_EXPIRES_SECONDS"] == "60" and env["PORTAL_STUDIO_SESSION_SECONDS"] == "3600"
     assert env["PORTAL_SESSION_TTL_SECONDS"] == "3600" and env["LOG_LEVEL"] == "DEBUG"
     assert env["PORTAL_DOMAIN_ID"] == DOMAIN
+    # The documented opt-out for an IdP that never sends email_verified (the identity is not email here)
+    assert env["PORTAL_REQUIRE_VERIFIED_EMAIL"] == "false"
 
 
 def test_no_kms_permission_without_a_customer_managed_key(synth) -> None:

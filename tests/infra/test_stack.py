@@ -16,6 +16,7 @@ CONTRACT_ENV = {
     "PORTAL_OIDC_ISSUER", "PORTAL_OIDC_CLIENT_SECRET_ARN", "PORTAL_SESSION_KEY_ARN", "PORTAL_DOMAIN_ID",
     "PORTAL_IDENTITY_CLAIM", "PORTAL_GROUPS_CLAIM", "PORTAL_OWNER_TAG", "PORTAL_URL_EXPIRES_SECONDS", "PORTAL_STUDIO_SESSION_SECONDS",
     "PORTAL_SESSION_TTL_SECONDS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL",
+    "PORTAL_REQUIRE_VERIFIED_EMAIL",
 }
 PROFILE_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:user-profile/d-xxxxxxxxxxxx/*"
 DOMAIN_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:domain/d-xxxxxxxxxxxx"
@@ -82,6 +83,7 @@ def test_function_environment_is_exactly_the_contract(default) -> None:
         "PORTAL_DOMAIN_ID": "d-xxxxxxxxxxxx",
         "PORTAL_IDENTITY_CLAIM": "email",
         "PORTAL_GROUPS_CLAIM": "cognito:groups",
+        "PORTAL_REQUIRE_VERIFIED_EMAIL": "true",
         "PORTAL_OWNER_TAG": "studiouserid",
         "PORTAL_URL_EXPIRES_SECONDS": "30",
         "PORTAL_STUDIO_SESSION_SECONDS": "43200",

@@ -122,7 +122,8 @@ def test_token_with_wrong_nonce_is_refused(portal):
 
 def test_unverified_email_cannot_sign_in(portal):
     response = portal.sign_in(email_verified=False)
-    assert response["statusCode"] == 403 and SESSION_COOKIE not in portal.cookies
+    assert response["statusCode"] == 401 and SESSION_COOKIE not in portal.cookies
+    assert "did not confirm that your e-mail address is verified" in response["body"]
 
 
 @pytest.mark.parametrize("owner, status, text", [

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.errors import IdentityUnusable
+from portal.errors import IdentityUnusable, SignInFailed
 from portal.identity import identity_from_claims, owner_value, profile_slug
 
 
@@ -9,7 +9,7 @@ from portal.identity import identity_from_claims, owner_value, profile_slug
     ("John.Doe@Example.com", "john-doe"),
     ("john-doe@example.com", "john-doe"),
     ("john_doe+studio@example.com", "john-doe-studio"),
-    ("  ..Weird..Name..@x", "weird-name"),
+    ("..Weird..Name..@x", "weird-name"),
     ("no-at-sign", "no-at-sign"),
     ("DOMAIN\\User Name", "domain-user-name"),
     ("josé@example.com", "jos"),
@@ -41,16 +41,60 @@ def test_owner_value_lowercases_ascii_only():
     assert owner_value("\u212aim@example.com") != owner_value("kim@example.com")
 
 
+VERIFIED = {"email_verified": True}
+
+
 def test_identity_claim_is_read_and_validated():
-    assert identity_from_claims({"email": " alice@example.com "}, "email") == "alice@example.com"
-    assert identity_from_claims({"upn": "bob@corp"}, "upn") == "bob@corp"
+    assert identity_from_claims({"email": "alice@example.com"} | VERIFIED, "email",
+                                email_must_be_verified=True) == "alice@example.com"
+    assert identity_from_claims({"upn": "bob@corp"}, "upn", email_must_be_verified=False) == "bob@corp"
     for claims in ({}, {"email": ""}, {"email": 42}, {"email": "a\nb"}, {"email": "x" * 300}):
         with pytest.raises(IdentityUnusable):
-            identity_from_claims(claims, "email")
+            identity_from_claims(claims | VERIFIED, "email", email_must_be_verified=True)
 
 
-def test_unverified_email_is_refused():
-    for flag in (False, "false"):
-        with pytest.raises(IdentityUnusable, match="unverified"):
-            identity_from_claims({"email": "alice@example.com", "email_verified": flag}, "email")
-    assert identity_from_claims({"email": "a@x", "email_verified": True}, "email") == "a@x"
+@pytest.mark.parametrize("padded", [
+    " alice@example.com", "alice@example.com ", "alice@example.com\u00a0", "alice@example.com\u2028",
+    "\u3000alice@example.com", "alice@example.com\u2029", "ali\u200bce@example.com", "alice\u00ad@example.com",
+    "alice@example.com\u200e", "\ufeffalice@example.com", "alice @example.com", "alice@example.com\t",
+    "alice@exa\x85mple.com", "alice@example.com\u180e",
+])
+def test_padded_or_invisible_identities_are_refused_never_cleaned(padded):
+    with pytest.raises(IdentityUnusable, match="not a usable identity"):
+        identity_from_claims({"email": padded} | VERIFIED, "email", email_must_be_verified=True)
+
+
+@pytest.mark.parametrize("flag", [None, False, "false", "False", "FALSE", "no", "0", 0, 1, "yes", "", [True]])
+def test_an_email_is_an_identity_only_when_verified(flag):
+    claims = {"email": "alice@example.com"} | ({} if flag is None else {"email_verified": flag})
+    with pytest.raises(SignInFailed, match="verified"):
+        identity_from_claims(claims, "email", email_must_be_verified=True)
+
+
+@pytest.mark.parametrize("flag", [True, "true", "TRUE", "True"])
+def test_verified_is_json_true_or_the_string_true(flag):
+    claims = {"email": "alice@example.com", "email_verified": flag}
+    assert identity_from_claims(claims, "email", email_must_be_verified=True) == "alice@example.com"
+
+
+def test_the_verified_check_is_the_callers_choice():
+    assert identity_from_claims({"email": "a@x"}, "email", email_must_be_verified=False) == "a@x"
+
+
+def _settings(**env):
+    from portal.config import load_settings
+
+    return load_settings({"PORTAL_OIDC_ISSUER": "https://idp.example", "PORTAL_OIDC_CLIENT_ID": "c",
+                          "PORTAL_SESSION_KEY": "k" * 40, "PORTAL_DOMAIN_ID": "d-abc"} | env)
+
+
+def test_verification_is_required_whenever_email_names_someone():
+    assert _settings().email_must_be_verified
+    assert not _settings(PORTAL_IDENTITY_CLAIM="sub").email_must_be_verified
+    targets = '[{"id": "a", "domain_id": "d-abc", "profile": "{email}-ml"}]'
+    assert _settings(PORTAL_IDENTITY_CLAIM="sub", PORTAL_TARGETS=targets, PORTAL_DOMAIN_ID="").email_must_be_verified
+    assert not _settings(PORTAL_REQUIRE_VERIFIED_EMAIL="false").email_must_be_verified
+    from portal.config import ConfigError
+
+    with pytest.raises(ConfigError, match="PORTAL_REQUIRE_VERIFIED_EMAIL"):
+        _settings(PORTAL_REQUIRE_VERIFIED_EMAIL="maybe")
