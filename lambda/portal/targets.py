@@ -71,15 +71,16 @@ class Target:
 
 
 def parse_groups(value: Any) -> list[str]:
-    """A groups claim as a list: JSON list, or a comma- or space-separated string as federated IdPs send."""
+    """A groups claim as a list: a JSON list of names taken as is, or one string split on commas only
+    (Cognito passes federated multi-valued attributes as "[a, b]"). Never on spaces: group names hold them,
+    and "Friends of ml-engineers" is not ml-engineers."""
     if isinstance(value, list):
-        return [str(item).strip() for item in value if isinstance(item, str | int) and str(item).strip()]
+        return [item for item in value if isinstance(item, str) and item]
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("[") and text.endswith("]"):
-            # Cognito passes some federated multi-valued attributes as "[a, b]".
             text = text[1:-1]
-        return [part for part in re.split(r"[,\s]+", text) if part]
+        return [part.strip() for part in text.split(",") if part.strip()]
     return []
 
 

@@ -324,3 +324,33 @@ def test_T17_padded_or_invisible_identities_are_refused_not_cleaned(portal, emai
     assert SESSION_COOKIE not in portal.cookies
     # Alice's profile (tagged alice@example.com) is never even looked at.
     portal.stubber.assert_no_pending_responses()
+
+
+# -- T18 group strings ---------------------------------------------------------------------------------
+ML_ONLY = json.dumps([{"id": "ml", "label": "ML", "domain_id": "d-demo0portal01", "groups": ["ml-engineers"]}])
+
+
+@pytest.mark.parametrize("groups, admitted", [
+    ("Friends of ml-engineers, Marketing", False),
+    ("Friends of ml-engineers", False),
+    ("[not ml-engineers, Marketing]", False),
+    ("ml-engineers\tMarketing", False),
+    (["Friends of ml-engineers"], False),
+    ([" ml-engineers"], False),  # a list is taken as is
+    ("Marketing, ml-engineers", True),
+    ("[Marketing, ml-engineers]", True),
+    (["ml-engineers"], True),
+], ids=repr)
+def test_T18_group_strings_are_split_on_commas_only(groups, admitted):
+    portal = Portal({"PORTAL_TARGETS": ML_ONLY, "PORTAL_DOMAIN_ID": ""})
+    try:
+        portal.sign_in(**{"cognito:groups": groups})
+        if admitted:
+            portal.expect_launch()
+        response = portal.get("/")
+        assert (response["statusCode"] == 302) is admitted
+        if not admitted:
+            assert response["statusCode"] == 403 and header(response, "Location") is None
+        portal.stubber.assert_no_pending_responses()
+    finally:
+        runtime.reset()

@@ -9,11 +9,23 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from local.stack import running_stack
 from tests.support.http_client import Browser
 
 USERS = int(os.environ.get("PORTAL_LOAD_USERS", "200"))
 CLICKS = int(os.environ.get("PORTAL_LOAD_CLICKS", "3"))
 WORKERS = 16
+
+
+@pytest.fixture(scope="module")
+def stack():
+    # The local IdP gives unknown users no email_verified, which the portal refuses: register them verified.
+    users = [{"sub": f"load-user-{index}@example.com",
+              "claims": {"email": f"load-user-{index}@example.com", "email_verified": True}} for index in range(USERS)]
+    with running_stack(users=users) as running:
+        yield running
 
 
 def one_user(stack, index: int, latencies: list[float], lock: threading.Lock) -> list[str]:

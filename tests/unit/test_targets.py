@@ -70,11 +70,14 @@ def test_targets_and_single_domain_are_exclusive():
 @pytest.mark.parametrize("claim, groups", [
     (["a", "b"], ["a", "b"]),
     ("a,b", ["a", "b"]),
-    ("a b  c", ["a", "b", "c"]),
+    ("a b  c", ["a b  c"]),
     ("[a, b]", ["a", "b"]),
+    ("Friends of ml-engineers, Marketing", ["Friends of ml-engineers", "Marketing"]),
+    ("[Friends of ml-engineers]", ["Friends of ml-engineers"]),
+    ("ml-engineers\tx", ["ml-engineers\tx"]),
     (None, []),
     (42, []),
-    ([1, "x", None, ""], ["1", "x"]),
+    ([1, "x", None, "", " y "], ["x", " y "]),
 ])
 def test_groups_claim_shapes(claim, groups):
     assert parse_groups(claim) == groups
