@@ -2,8 +2,10 @@
 """The CDK app: one stack, configured by CDK context (cdk.json, -c key=value), checked by cdk-nag.
 
 Synthesis needs no AWS credentials and makes no AWS calls. The stack is environment-agnostic unless an
-account/region is given: CDK_DEPLOY_ACCOUNT/CDK_DEPLOY_REGION, else the CLI's CDK_DEFAULT_ACCOUNT/REGION
-(set when the CLI finds credentials).
+account/region is asked for with CDK_DEPLOY_ACCOUNT/CDK_DEPLOY_REGION: the template then resolves its region and
+account at deploy time (AWS::Region, AWS::AccountId), so one template deploys to any region. The CLI's own
+CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION are deliberately ignored: the CLI sets CDK_DEFAULT_REGION to us-east-1
+when nothing is configured, which would bake that region into the template.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from infra.stack import PortalStack  # noqa: E402
 
 
 def environment() -> Environment | None:
-    account = os.environ.get("CDK_DEPLOY_ACCOUNT") or os.environ.get("CDK_DEFAULT_ACCOUNT")
-    region = os.environ.get("CDK_DEPLOY_REGION") or os.environ.get("CDK_DEFAULT_REGION")
+    account = os.environ.get("CDK_DEPLOY_ACCOUNT") or None
+    region = os.environ.get("CDK_DEPLOY_REGION") or None
     return Environment(account=account, region=region) if account or region else None
 
 
@@ -35,9 +37,9 @@ def main() -> None:
     app = App()
     try:
         config = PortalConfig.from_context(app.node.try_get_context, list(app.node.get_all_context()))
+        PortalStack(app, config.stack_name, config=config, env=environment())
     except ConfigError as error:
         sys.exit(f"error: {error}")
-    PortalStack(app, config.stack_name, config=config, env=environment())
     apply_checks(app)
     app.synth()
 

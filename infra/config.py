@@ -54,6 +54,11 @@ TARGETS_ENV_MAX_BYTES = 3000
 PLACEHOLDER_DOMAIN_ID = "d-xxxxxxxxxxxx"
 
 
+def arn_region(arn: str) -> str:
+    """The region field of an ARN (``arn:partition:service:region:account:resource``)."""
+    return arn.split(":")[3]
+
+
 class ConfigError(ValueError):
     """The CDK context is unusable. ``problems`` holds one line per key."""
 
@@ -199,6 +204,36 @@ class PortalConfig:
     @property
     def uses_placeholder_domain(self) -> bool:
         return any(target.domain_id == PLACEHOLDER_DOMAIN_ID for target in self.targets)
+
+    @property
+    def regional_arns(self) -> tuple[tuple[str, str], ...]:
+        """(context key, ARN) of each given resource that must be in the stack's region: the certificate
+        (API Gateway regional domains), the secrets and the KMS key (the function reads them in its region)."""
+        found = []
+        if self.custom_domain is not None and self.custom_domain.certificate_arn:
+            found.append(("certificateArn", self.custom_domain.certificate_arn))
+        federation = self.cognito.federation if self.cognito is not None else None
+        if isinstance(federation, OidcFederation):
+            found.append(("federationOidcClientSecretArn", federation.client_secret_arn))
+        if self.external_oidc is not None:
+            found.append(("oidcClientSecretArn", self.external_oidc.client_secret_arn))
+            if self.external_oidc.client_secret_kms_key_arn:
+                found.append(("oidcClientSecretKmsKeyArn", self.external_oidc.client_secret_kms_key_arn))
+        return tuple(found)
+
+    def region_problems(self, region: str | None) -> list[str]:
+        """With the stack's region known (CDK_DEPLOY_REGION), each given ARN must be in it; without it, they must
+        at least agree with each other (the template then asserts that region at deploy time)."""
+        arns = self.regional_arns
+        if region is not None:
+            return [f"{key}: got {arn!r}, which is in {arn_region(arn)}; expected a resource in the stack's "
+                    f"region {region} (CDK_DEPLOY_REGION)" for key, arn in arns if arn_region(arn) != region]
+        regions = sorted({arn_region(arn) for _, arn in arns})
+        if len(regions) <= 1:
+            return []
+        named = ", ".join(f"{key} in {arn_region(arn)}" for key, arn in arns)
+        return [f"{', '.join(key for key, _ in arns)}: are in different regions ({named}); expected all in the "
+                "region the stack is deployed to"]
 
     @staticmethod
     def from_context(get: Callable[[str], Any], keys: list[str] | None = None) -> PortalConfig:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import Annotations, Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import PortalApi
-from infra.config import PLACEHOLDER_DOMAIN_ID, PortalConfig, SamlFederation
+from infra.config import PLACEHOLDER_DOMAIN_ID, ConfigError, PortalConfig, SamlFederation, arn_region
 from infra.function import PortalFunction
 from infra.identity import CognitoIdentity, external_oidc_wiring
 from infra.monitoring import PortalMonitoring
@@ -24,6 +24,7 @@ class PortalStack(Stack):
         super().__init__(scope, construct_id,
                          description="SageMaker Studio portal: OIDC sign-in and a redirect into Studio", **kwargs)
         self.config = config
+        self._check_region()
         if config.uses_placeholder_domain:
             Annotations.of(self).add_warning_v2(
                 "portal:placeholder-domain",
@@ -63,6 +64,21 @@ class PortalStack(Stack):
                                            rest_api=self.api.rest_api, alarm_email=config.alarm_email,
                                            alarm_topic_arn=config.alarm_topic_arn)
         self._outputs()
+
+    def _check_region(self) -> None:
+        """Given ARNs must be in the stack's region: refused at synth when the region is known; otherwise the
+        template asserts at deploy time that it is deployed where they are (a CloudFormation rule)."""
+        known = None if Token.is_unresolved(self.region) else self.region
+        problems = self.config.region_problems(known)
+        if problems:
+            raise ConfigError(problems)
+        arns = self.config.regional_arns
+        if known is None and arns:
+            region = arn_region(arns[0][1])
+            CfnRule(self, "DeployedWhereTheGivenResourcesAre", assertions=[CfnRuleAssertion(
+                assert_=Fn.condition_equals(Aws.REGION, region),
+                assert_description=f"{', '.join(key for key, _ in arns)} name resources in {region}: deploy this "
+                                   f"stack to {region}")])
 
     def _outputs(self) -> None:
         CfnOutput(self, "PortalUrl", value=self.api.portal_url,

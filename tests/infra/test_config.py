@@ -239,9 +239,13 @@ def test_cdk_own_context_keys_are_not_mistaken_for_typos() -> None:
     read(**{"aws:cdk:bundling-stacks": [], "@aws-cdk/core:newStyleStackSynthesis": True, "cli-telemetry": False})
 
 
-def app_run(context: dict[str, Any], outdir=None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "PYTHONPATH": str(ROOT),
-           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+def app_run(context: dict[str, Any], outdir=None, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """app.py as the CDK CLI runs it (context in CDK_CONTEXT_JSON), with no AWS environment unless ``env``."""
+    inherited = {key: value for key, value in os.environ.items()
+                 if not key.startswith(("CDK_DEFAULT_", "CDK_DEPLOY_", "AWS_"))}
+    env = {**inherited, "CDK_CONTEXT_JSON": json.dumps(context), "PYTHONPATH": str(ROOT),
+           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **(env or {})}
     env.pop("PYTEST_CURRENT_TEST", None)
     if outdir is not None:
         env["CDK_OUTDIR"] = str(outdir)
