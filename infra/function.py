@@ -67,7 +67,7 @@ from constructs import Construct, IValidation
 from infra.config import PortalConfig, StudioTarget
 from infra.identity import OidcWiring
 from infra.logs import audit_log_group
-from infra.nag import resource_finding, suppress
+from infra.nag import flatten, resource_finding, suppress
 from infra.sdk_data import SDK_OPERATIONS, prune_bundle
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -303,24 +303,50 @@ def target_statements(config: PortalConfig, stack: Stack) -> list[iam.PolicyStat
     return statements
 
 
-_PROFILE_WILDCARD_REASON = (
-    "Scoped to the user profiles of the configured Studio domain only: the portal serves every employee, so it "
-    "must describe and launch any profile of that domain, and which profile is decided per request by the "
-    "identity mapping (and, with enforceOwnerTagInIam, by the owner tag condition in IAM itself).")
-_TARGETS_PROFILE_WILDCARD_REASON = (
-    "Scoped to the user profiles of the configured Studio domains (targets without role_arn) only: the portal "
-    "serves every employee, so it must describe and launch any profile of those domains, and create one (only "
-    "with the owner tag and the target's tag keys) where the target provisions; which profile is decided per "
-    "request by the identity mapping (and, with enforceOwnerTagInIam, by the owner tag condition in IAM itself).")
-_XRAY_REASON = (
-    "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
-    "permissions (Service Authorization Reference), so Resource '*' is the only possible scope.")
-_XRAY_AND_SPACES_REASON = (
-    "Resource '*' only for actions that support no resource-level permissions (Service Authorization "
-    "Reference): xray:PutTraceSegments and xray:PutTelemetryRecords (X-Ray active tracing), and "
-    "sagemaker:ListSpaces, which like SageMaker's other List actions (ListTags aside) takes no resource ARN. "
-    "ListSpaces is limited by aws:RequestedRegion to the targets' regions; it returns space names and owners, "
-    "and the portal asks only for the configured domains.")
+# Why an action may be granted on "*": it supports no resource-level permissions (Service Authorization Reference).
+# A wildcard for an action not listed here stops synth until its reason is written down.
+_STAR_ACTION_REASONS = {
+    "xray:PutTraceSegments": "X-Ray active tracing",
+    "xray:PutTelemetryRecords": "X-Ray active tracing",
+    "sagemaker:ListSpaces": "the spaces of a deep link and of the chooser; like SageMaker's other List actions "
+                            "(ListTags aside) it takes no resource ARN, so it is held to the targets' regions by "
+                            "aws:RequestedRegion; it returns space names and owners, and the portal asks only for "
+                            "its configured domains",
+}
+
+
+def _granted_on(policy: iam.Policy, finding: str) -> list[str]:
+    """The actions ``policy`` allows on the resource cdk-nag reports as ``finding``."""
+    document = Stack.of(policy).resolve(policy.document.to_json())
+    return sorted({action for statement in document["Statement"] if statement.get("Effect") == "Allow"
+                   and finding in {"Resource::" + flatten(resource) for resource in _as_list(statement["Resource"])}
+                   for action in _as_list(statement["Action"])})
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def acknowledge_wildcards(policy: iam.Policy, profile_findings: list[str], *, extra: str = "") -> None:
+    """One acknowledgement per accepted IAM5 finding, whose reason names every action granted on it."""
+    for finding in profile_findings:
+        actions = _granted_on(policy, finding)
+        creates = " and create one (only with the owner tag and the target's tag keys)" if \
+            "sagemaker:CreateUserProfile" in actions else ""
+        suppress(policy, "AwsSolutions-IAM5",
+                 f"{', '.join(actions)} on {finding.removeprefix('Resource::')}: the user profiles of one configured "
+                 f"Studio domain only. The portal serves every employee, so it must reach any profile of that "
+                 f"domain{creates}; which profile is decided per request by the identity mapping (and, with "
+                 f"enforceOwnerTagInIam, by the owner tag condition in IAM itself).{extra}", findings=[finding])
+    star = _granted_on(policy, "Resource::*")
+    if star:
+        unexplained = [action for action in star if action not in _STAR_ACTION_REASONS]
+        if unexplained:
+            raise ValueError(f"{', '.join(unexplained)} granted on '*' without a written reason (_STAR_ACTION_REASONS)")
+        suppress(policy, "AwsSolutions-IAM5",
+                 "Resource '*' only for actions that support no resource-level permissions (Service Authorization "
+                 "Reference): " + "; ".join(f"{action} ({_STAR_ACTION_REASONS[action]})" for action in star) + ".",
+                 findings=["Resource::*"])
 
 
 class LaunchRole(Construct):
@@ -358,10 +384,10 @@ class LaunchRole(Construct):
             conditions={"StringEquals": {f"sagemaker:ResourceTag/{tag}": f"${{aws:PrincipalTag/{tag}}}"}},
         ))
         policy = self.role.node.find_child("DefaultPolicy")
-        reason = _TARGETS_PROFILE_WILDCARD_REASON if config.targets_json else _PROFILE_WILDCARD_REASON
-        suppress(policy, "AwsSolutions-IAM5", reason + " Here the tag condition confines "
-                 "each session to the profile tagged with its own identity.",
-                 findings=_profile_findings(self, config))
+        assert isinstance(policy, iam.Policy)
+        acknowledge_wildcards(policy, _profile_findings(self, config),
+                              extra=" Here the tag condition confines each session to the profile tagged with its "
+                                    "own identity.")
 
 
 class PortalFunction(Construct):
@@ -473,12 +499,8 @@ class PortalFunction(Construct):
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
 
-        if config.local_targets:
-            reason = _TARGETS_PROFILE_WILDCARD_REASON if config.targets_json else _PROFILE_WILDCARD_REASON
-            suppress(policy, "AwsSolutions-IAM5", reason, findings=_profile_findings(self, config))
-        lists_spaces = config.targets_json is not None and bool(config.local_targets)
-        suppress(policy, "AwsSolutions-IAM5", _XRAY_AND_SPACES_REASON if lists_spaces else _XRAY_REASON,
-                 findings=["Resource::*"])
+        assert isinstance(policy, iam.Policy)
+        acknowledge_wildcards(policy, _profile_findings(self, config) if config.local_targets else [])
         self.node.add_validation(_OnePolicyOnly(self.role, len(config.local_targets)))
         if RUNTIME.name != _latest_python():
             suppress(self.function, "AwsSolutions-L1",

@@ -121,3 +121,35 @@ def test_cdk_built_in_cloudformation_validation_finds_no_error(tmp_path: Path) -
     (annotations,) = [plugin for plugin in report["pluginReports"] if plugin["pluginName"] == "Construct Annotations"]
     assert [violation["ruleName"] for violation in annotations["violations"]] == [
         "Annotation::portal:placeholder-domain"]
+
+
+def _documents(resource: dict) -> list[dict]:
+    properties = resource["Properties"]
+    if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        return [properties["PolicyDocument"]]
+    return [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_wildcard_acknowledgement_names_every_action_it_covers(synth, name: str) -> None:
+    # Given each IAM5 acknowledgement in the template, with the findings (resources) it accepts
+    result = synth(name)
+    checked = 0
+    for resource in result.json["Resources"].values():
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+            if rule["id"] != "AwsSolutions-IAM5":
+                continue
+            for finding in rule["applies_to"]:
+                # When we collect every action the resource's policies allow on that resource
+                actions = {action for document in _documents(resource) for statement in document["Statement"]
+                           if statement["Effect"] == "Allow" and finding in {
+                               "Resource::" + infra.nag.flatten(item) for item in
+                               (statement["Resource"] if isinstance(statement["Resource"], list)
+                                else [statement["Resource"]])}
+                           for action in (statement["Action"] if isinstance(statement["Action"], list)
+                                          else [statement["Action"]])}
+                # Then the reason names each of them: the audit text is what the policy grants
+                assert actions, (finding, rule["reason"])
+                assert [action for action in sorted(actions) if action not in rule["reason"]] == [], rule["reason"]
+                checked += 1
+    assert checked >= 2
