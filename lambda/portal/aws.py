@@ -74,6 +74,7 @@ class Space:
 class Domain:
     auth_mode: str
     status: str
+    arn: str = ""
 
 
 def _translate(error: Exception, operation: str) -> Exception:
@@ -106,6 +107,11 @@ class AwsGateway:
         # Assumed-role clients, least recently used first; bounded so ten thousand users fit in memory.
         self._assumed: OrderedDict[tuple[str, str, str | None, str], tuple[Any, float]] = OrderedDict()
         self._secrets: Any = None
+
+    @property
+    def region(self) -> str | None:
+        """The region clients use when a target names none (AWS_REGION in Lambda)."""
+        return self._session.region_name
 
     # -- clients ----------------------------------------------------------------------------------
     def _client(self, service: str, region: str | None = None) -> Any:
@@ -223,7 +229,8 @@ class AwsGateway:
             answer = client.describe_domain(DomainId=domain_id)
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "DescribeDomain") from None
-        return Domain(auth_mode=answer.get("AuthMode", ""), status=answer.get("Status", ""))
+        return Domain(auth_mode=answer.get("AuthMode", ""), status=answer.get("Status", ""),
+                      arn=answer.get("DomainArn", ""))
 
     def create_presigned_url(self, client: Any, *, domain_id: str, profile: str, expires_seconds: int,
                              session_seconds: int, space: str | None = None, landing_uri: str | None = None) -> str:

@@ -3,6 +3,13 @@
 The ownership check (the profile's owner tag equals the identity) guards against two identities that map
 to one profile name. Its positive result is cached briefly per container, so a warm launch costs exactly
 one AWS call: CreatePresignedDomainUrl. Spaces are listed through a short per-container cache too.
+
+The check's two reads, DescribeUserProfile and ListTags, run side by side when the profile's ARN can be
+predicted: a user profile's ARN is ``arn:<partition>:sagemaker:<region>:<account>:user-profile/<domain>/<name>``,
+and the part before the name is learnt per target (from DescribeDomain at init, or from any DescribeUserProfile
+answer), or taken from the target's role for domains reached through one. The prediction only saves time:
+tags count only when the described profile's ARN is exactly the predicted one; otherwise they are read again
+for the described ARN, as before.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.aws import AwsConflict, AwsGateway, AwsInvalid, AwsNotFound, Space
+from portal.aws import AwsConflict, AwsGateway, AwsInvalid, AwsNotFound, Space, UserProfile
 from portal.errors import (
     AwsRefused,
     DomainUnusable,
+    PortalError,
     ProfileNotFound,
     ProfileNotOwned,
     ProfileNotReady,
@@ -100,6 +108,8 @@ class Launcher:
         self._clock = clock
         self._owned = ExpiringCache(policy.ownership_cache_seconds)
         self._spaces = ExpiringCache(policy.spaces_cache_seconds, max_entries=200)
+        # target id -> "arn:...:user-profile/<domain>/": where that target's profile ARNs start
+        self._profile_arn_prefixes: dict[str, str] = {}
 
     # -- launching ------------------------------------------------------------------------------------
     def launch(self, person: Person, target: Target, space: str | None = None,
@@ -136,7 +146,7 @@ class Launcher:
         """Raise unless the profile exists, is this person's, and is in service (creating it if allowed)."""
         client = self._client(target, person, profile)
         try:
-            described = self._aws.describe_user_profile(client, target.domain_id, profile)
+            described, tags = self._describe_with_tags(client, target, profile)
         except AwsNotFound:
             self._raise_if_domain_unusable(target, person)
             if target.provision:
@@ -145,7 +155,6 @@ class Launcher:
         except AwsInvalid:
             self._raise_if_domain_unusable(target, person)
             raise AwsRefused("DescribeUserProfile rejected the request") from None
-        tags = self._aws.list_tags(client, described.arn)
         tagged_owner = tags.get(self._policy.owner_tag)
         if tagged_owner is None or not hmac.compare_digest(tagged_owner.encode(), person.owner.encode()):
             raise ProfileNotOwned(profile, profile=profile, target_label=target.label)
@@ -157,6 +166,61 @@ class Launcher:
                                       profile_status=described.status, stuck=True)
             raise ProfilePreparing(described.status, profile=profile, target_label=target.label)
         raise ProfileNotReady(described.status, profile=profile, profile_status=described.status)
+
+    def _describe_with_tags(self, client: Any, target: Target, profile: str) -> tuple[UserProfile, dict[str, str]]:
+        """DescribeUserProfile, and ListTags of the profile it describes: side by side when its ARN is predictable.
+
+        Errors are DescribeUserProfile's; a failed or mismatched concurrent ListTags is simply made again for the
+        described ARN.
+        """
+        prefix = self._profile_arn_prefix(target)
+        if prefix is None:
+            described = self._aws.describe_user_profile(client, target.domain_id, profile)
+            self._learn_profile_arn(target, profile, described.arn)
+            return described, self._aws.list_tags(client, described.arn)
+        predicted = prefix + profile
+        tags = _Background(self._aws.list_tags, client, predicted)
+        try:
+            described = self._aws.describe_user_profile(client, target.domain_id, profile)
+        finally:
+            tags.join()
+        if described.arn == predicted and tags.error is None:
+            return described, tags.result
+        self._learn_profile_arn(target, profile, described.arn)
+        return described, self._aws.list_tags(client, described.arn)
+
+    def _profile_arn_prefix(self, target: Target) -> str | None:
+        learnt = self._profile_arn_prefixes.get(target.id)
+        if learnt is not None or not target.role_arn:
+            return learnt
+        # A domain reached through a role normally lives in the role's account (docs/deploy.md).
+        parts = target.role_arn.split(":")
+        region = target.region or self._aws.region
+        if len(parts) < 5 or not parts[1] or not parts[4] or not region:
+            return None
+        return f"arn:{parts[1]}:sagemaker:{region}:{parts[4]}:user-profile/{target.domain_id}/"
+
+    def _learn_profile_arn(self, target: Target, profile: str, arn: str) -> None:
+        if arn.endswith(f"/{target.domain_id}/{profile}"):
+            self._profile_arn_prefixes[target.id] = arn[: -len(profile)]
+
+    def learn_profile_arns(self, targets: tuple[Target, ...]) -> None:
+        """At init: where each target's profile ARNs start, from DescribeDomain (targets reached with the
+        function's own role; a role's domain is predicted from the role). Failures only leave it unknown."""
+        for target in targets:
+            if target.role_arn or target.id in self._profile_arn_prefixes:
+                continue
+            domain_arn = self._domain_arn(target)
+            marker = f":domain/{target.domain_id}"
+            if domain_arn.endswith(marker):
+                self._profile_arn_prefixes[target.id] = (
+                    f"{domain_arn[: -len(marker)]}:user-profile/{target.domain_id}/")
+
+    def _domain_arn(self, target: Target) -> str:
+        try:
+            return self._aws.describe_domain(self._client(target, None, None), target.domain_id).arn
+        except (AwsNotFound, AwsInvalid, PortalError):
+            return ""  # only an optimisation: the first check learns it instead
 
     def _provision(self, client: Any, person: Person, target: Target, profile: str) -> None:
         provision = target.provision
@@ -216,3 +280,22 @@ class Launcher:
         if domain.auth_mode != "IAM":
             raise DomainUnusable(f"AuthMode {domain.auth_mode}",
                                  problem="does not use IAM authentication, which the portal needs") from None
+
+
+class _Background:
+    """One call on its own thread, started at once; ``join`` waits for it and keeps its result or error."""
+
+    def __init__(self, call: Any, *args: Any) -> None:
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Any, args: tuple[Any, ...]) -> None:
+        try:
+            self.result = call(*args)
+        except BaseException as error:  # handed to the caller, who decides
+            self.error = error
+
+    def join(self) -> None:
+        self._thread.join()

@@ -318,3 +318,121 @@ def test_space_deleted_after_the_cached_listing_is_reported_as_a_missing_space(g
     _not_found(stubber, "create_presigned_domain_url")
     with pytest.raises(SpaceNotFound):
         launcher.launch(person("alice@example.com"), TARGET, space="team-room")
+
+
+# --- the ownership check's two reads, side by side ----------------------------------------------------------
+class OverlapGateway:
+    """DescribeUserProfile and ListTags meet at a barrier: each returns only while the other is in flight too,
+    so a check that makes them one after the other fails with BrokenBarrierError instead of passing slowly."""
+
+    def __init__(self, arn=ARN, overlap=True, tags_by_arn=None):
+        import threading
+
+        self.arn, self.region = arn, "us-east-1"
+        self.barrier = threading.Barrier(2, timeout=2) if overlap else None
+        self.tags_by_arn = tags_by_arn or {}
+        self.calls: list[tuple[str, str]] = []
+
+    def _meet(self):
+        if self.barrier is not None:
+            self.barrier.wait()
+
+    def sagemaker(self, region=None, role_arn=None, session_tags=None, session_name="studio-portal"):
+        return "client"
+
+    def describe_domain(self, client, domain_id):
+        from portal.aws import Domain
+
+        self.calls.append(("DescribeDomain", domain_id))
+        return Domain(auth_mode="IAM", status="InService", arn=self.arn.split(":user-profile/")[0] + f":domain/{domain_id}")
+
+    def describe_user_profile(self, client, domain_id, profile):
+        from portal.aws import UserProfile
+
+        self.calls.append(("DescribeUserProfile", profile))
+        self._meet()
+        return UserProfile(arn=self.arn.replace("/alice", f"/{profile}"), status="InService")
+
+    def list_tags(self, client, arn):
+        self.calls.append(("ListTags", arn))
+        self._meet()
+        # By default each profile belongs to <its name>@example.com
+        return self.tags_by_arn.get(arn, {"studiouserid": arn.rsplit("/", 1)[1] + "@example.com"})
+
+    def create_presigned_url(self, client, **request):
+        self.calls.append(("CreatePresignedDomainUrl", request["profile"]))
+        return "https://studio/auth?token=SECRET"
+
+
+def test_after_init_learnt_the_domain_the_first_check_reads_profile_and_tags_side_by_side():
+    fake = OverlapGateway()
+    launcher = Launcher(fake, POLICY)
+    launcher.learn_profile_arns((TARGET,))  # what init does; DescribeDomain gives the ARN's account and region
+    fake.calls.clear()
+    launcher.launch(person("alice@example.com"), TARGET)
+    assert sorted(fake.calls[:2]) == [("DescribeUserProfile", "alice"), ("ListTags", ARN)]
+    assert fake.calls[2:] == [("CreatePresignedDomainUrl", "alice")]
+    # Warm: one call
+    fake.calls.clear()
+    launcher.launch(person("alice@example.com"), TARGET)
+    assert fake.calls == [("CreatePresignedDomainUrl", "alice")]
+
+
+def test_without_a_known_prefix_the_first_check_is_sequential_and_teaches_the_next():
+    sequential = OverlapGateway(overlap=False)
+    launcher = Launcher(sequential, POLICY)
+    launcher.launch(person("alice@example.com"), TARGET)
+    assert sequential.calls == [("DescribeUserProfile", "alice"), ("ListTags", ARN),
+                                ("CreatePresignedDomainUrl", "alice")]
+    # The next person's check overlaps (the barrier would break otherwise)
+    launcher._aws = overlapping = OverlapGateway()
+    launcher.launch(person("bob@example.com"), TARGET)
+    assert ("ListTags", ARN.replace("/alice", "/bob")) in overlapping.calls
+
+
+def test_tags_read_for_a_mispredicted_arn_never_count():
+    # The domain is in another account than predicted: the tags at the predicted ARN say Alice, the described
+    # profile's own tags say Bob. Only the described profile's tags may decide.
+    wrong = ARN.replace("123456789012", "999999999999")
+    fake = OverlapGateway(tags_by_arn={wrong: {"studiouserid": "alice@example.com"},
+                                       ARN: {"studiouserid": "bob@example.com"}})
+    launcher = Launcher(fake, POLICY)
+    launcher._profile_arn_prefixes[TARGET.id] = wrong[: -len("alice")]
+    fake.barrier = None  # the second ListTags runs alone
+    with pytest.raises(ProfileNotOwned):
+        launcher.launch(person("alice@example.com"), TARGET)
+    assert [call for call in fake.calls if call[0] == "ListTags"] == [("ListTags", wrong), ("ListTags", ARN)]
+
+
+def test_a_failed_concurrent_tag_read_is_made_again_and_describe_errors_stay_describes():
+    fake = OverlapGateway(overlap=False)
+    launcher = Launcher(fake, POLICY)
+    launcher.learn_profile_arns((TARGET,))
+    original = fake.list_tags
+    failures = iter([AwsUnavailable("ListTags: ThrottlingException")])
+
+    def flaky(client, arn):
+        error = next(failures, None)
+        if error:
+            fake.calls.append(("ListTags", arn))
+            raise error
+        return original(client, arn)
+
+    fake.list_tags = flaky
+    launcher.launch(person("alice@example.com"), TARGET)
+    assert [call[0] for call in fake.calls].count("ListTags") == 2
+
+    def missing(client, domain_id, profile):
+        raise AwsUnavailable("DescribeUserProfile: ThrottlingException")
+
+    fake.describe_user_profile = missing
+    with pytest.raises(AwsUnavailable, match="DescribeUserProfile"):
+        launcher.launch(person("carol@example.com"), TARGET)
+
+
+def test_a_role_targets_profile_arn_is_predicted_from_the_role():
+    role_target = Target(id="team", label="Team", domain_id=DOMAIN, region="eu-west-1",
+                         role_arn="arn:aws:iam::210987654321:role/StudioPortalLaunch")
+    fake = OverlapGateway(arn=f"arn:aws:sagemaker:eu-west-1:210987654321:user-profile/{DOMAIN}/alice")
+    Launcher(fake, POLICY).launch(person("alice@example.com"), role_target)
+    assert ("ListTags", f"arn:aws:sagemaker:eu-west-1:210987654321:user-profile/{DOMAIN}/alice") in fake.calls
