@@ -95,7 +95,8 @@ DEMO_TARGETS: list[dict[str, Any]] = [
         "label": "ML team Studio",
         "domain_id": TEAM_DOMAIN_ID,
         "groups": [TEAM_GROUP],
-        "provision": {"execution_role_arn": EXECUTION_ROLE, "tags": {"cost-center": "ml-demo"}},
+        "provision": {"execution_role_arn": EXECUTION_ROLE, "email_domains": ["example.com"],
+                      "tags": {"cost-center": "ml-demo"}},
     },
 ]
 

@@ -64,6 +64,14 @@ class ProfileNotOwned(PortalError):
     reason = "profile_not_owned"
 
 
+class ProvisioningRefused(PortalError):
+    """The target creates profiles, but not for identities outside its e-mail domains."""
+
+    status = HTTPStatus.FORBIDDEN
+    page = "error_not_provisioned.html"
+    reason = "provisioning_refused"
+
+
 class ProfileNotReady(PortalError):
     status = HTTPStatus.CONFLICT
     page = "error_not_ready.html"

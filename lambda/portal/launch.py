@@ -30,6 +30,7 @@ from portal.errors import (
     ProfileNotOwned,
     ProfileNotReady,
     ProfilePreparing,
+    ProvisioningRefused,
     SpaceNotAllowed,
     SpaceNotFound,
 )
@@ -149,6 +150,10 @@ class Launcher:
             described, tags = self._describe_with_tags(client, target, profile)
         except AwsNotFound:
             self._raise_if_domain_unusable(target, person)
+            if target.provision and not target.provision.admits(person.identity):
+                raise ProvisioningRefused("identity outside the target's email_domains", profile=profile,
+                                          target_label=target.label,
+                                          email_domains=target.provision.email_domains) from None
             if target.provision:
                 self._provision(client, person, target, profile)
             raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
@@ -157,7 +162,8 @@ class Launcher:
             raise AwsRefused("DescribeUserProfile rejected the request") from None
         tagged_owner = tags.get(self._policy.owner_tag)
         if tagged_owner is None or not hmac.compare_digest(tagged_owner.encode(), person.owner.encode()):
-            raise ProfileNotOwned(profile, profile=profile, target_label=target.label)
+            raise ProfileNotOwned(profile, profile=profile, target_label=target.label, domain_id=target.domain_id,
+                                  owner_tag=self._policy.owner_tag, provisions=bool(target.provision))
         if described.status == "InService":
             return
         if target.provision and described.status in _SETTLING:

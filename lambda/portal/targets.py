@@ -22,21 +22,31 @@ from portal.config import (
     ConfigError,
 )
 from portal.errors import IdentityUnusable
-from portal.identity import PROFILE_NAME_MAX, claim_value, profile_slug
+from portal.identity import PROFILE_NAME_MAX, ascii_lower, claim_value, profile_slug
 
 TARGET_ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _TEMPLATE_LITERAL = re.compile(r"^[a-z0-9-]*$")
 _KNOWN_FIELDS = {"id", "label", "domain_id", "region", "role_arn", "profile", "groups", "provision", "tag_session"}
-_PROVISION_FIELDS = {"execution_role_arn", "tags", "user_settings"}
+_PROVISION_FIELDS = {"execution_role_arn", "email_domains", "tags", "user_settings"}
+# A DNS name in lower case: what follows the last '@' of an address the portal may create a profile for.
+EMAIL_DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 @dataclass(frozen=True)
 class Provisioning:
     execution_role_arn: str
+    # Only identities that are addresses in one of these domains get a profile made; anyone else could
+    # otherwise take the profile name a colleague maps to before the colleague's first visit.
+    email_domains: tuple[str, ...]
     tags: tuple[tuple[str, str], ...] = ()
     user_settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def admits(self, identity: str) -> bool:
+        """The identity is an address whose domain is listed exactly (ASCII case aside; no subdomains)."""
+        local_part, at, domain = identity.rpartition("@")
+        return bool(at and local_part) and ascii_lower(domain) in self.email_domains
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,14 @@ def _parse_provision(raw: Any, where: str) -> Provisioning | None:
     role = raw.get("execution_role_arn")
     if not isinstance(role, str) or not ROLE_ARN_PATTERN.match(role):
         raise _fail(where, "provision.execution_role_arn must be an IAM role ARN")
+    domains = raw.get("email_domains")
+    if domains is None:
+        raise _fail(where, "provision.email_domains is required: the e-mail domains whose people may have a "
+                           "profile created, e.g. [\"corp.example\"]")
+    if (not isinstance(domains, list) or not domains
+            or not all(isinstance(domain, str) and EMAIL_DOMAIN_PATTERN.match(domain) for domain in domains)):
+        raise _fail(where, "provision.email_domains must be a non-empty list of lower-case domain names "
+                           "such as [\"corp.example\"]")
     tags = raw.get("tags") or {}
     if not isinstance(tags, dict) or not all(
             isinstance(key, str) and TAG_KEY_PATTERN.match(key) and not key.lower().startswith("aws:")
@@ -109,7 +127,7 @@ def _parse_provision(raw: Any, where: str) -> Provisioning | None:
         raise _fail(where, "provision.user_settings must be an object (CreateUserProfile UserSettings)")
     if "ExecutionRole" in settings:
         raise _fail(where, "set the execution role with provision.execution_role_arn, not user_settings")
-    return Provisioning(role, tuple(sorted(tags.items())), settings)
+    return Provisioning(role, tuple(domains), tuple(sorted(tags.items())), settings)
 
 
 def parse_target(raw: Any, index: int, identity_claim: str) -> Target:

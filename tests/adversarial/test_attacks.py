@@ -354,3 +354,51 @@ def test_T18_group_strings_are_split_on_commas_only(groups, admitted):
         portal.stubber.assert_no_pending_responses()
     finally:
         runtime.reset()
+
+
+# -- T19 provisioning from foreign e-mail domains -------------------------------------------------------
+PROVISIONING = json.dumps([{"id": "team", "label": "Team", "domain_id": "d-demo0portal01", "provision": {
+    "execution_role_arn": "arn:aws:iam::123456789012:role/Exec", "email_domains": ["example.com"]}}])
+PROFILE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-demo0portal01/"
+
+
+@pytest.fixture
+def provisioning():
+    portal = Portal({"PORTAL_TARGETS": PROVISIONING, "PORTAL_DOMAIN_ID": ""})
+    yield portal
+    runtime.reset()
+
+
+@pytest.mark.parametrize("email", ["john.doe@partner.example", "john.doe@sub.example.com", "john.doe@example.com.evil",
+                                   "john.doe@example.co\u043c"], ids=ascii)
+def test_T19_foreign_domains_cannot_squat_a_colleagues_profile_name(provisioning, email):
+    # john.doe@partner.example maps to john-doe, which john-doe@example.com has not visited yet
+    provisioning.sign_in(email=email)
+    provisioning.stubber.add_client_error("describe_user_profile", "ResourceNotFound", "no such profile", 400)
+    provisioning.stubber.add_response("describe_domain", {"AuthMode": "IAM"})
+    response = provisioning.get("/?target=team")
+    # No CreateUserProfile is stubbed: had the portal called it, the stubber would have failed the request.
+    assert response["statusCode"] == 403 and "can't create a Studio profile for this account" in response["body"]
+    assert "example.com" in response["body"]
+    provisioning.stubber.assert_no_pending_responses()
+
+
+def test_T19_a_listed_domain_is_provisioned(provisioning):
+    provisioning.sign_in(email="john.doe@example.com")
+    provisioning.stubber.add_client_error("describe_user_profile", "ResourceNotFound", "no such profile", 400)
+    provisioning.stubber.add_response("describe_domain", {"AuthMode": "IAM"})
+    provisioning.stubber.add_response("create_user_profile", {"UserProfileArn": PROFILE_ARN + "john-doe"})
+    assert provisioning.get("/?target=team")["statusCode"] == 202
+
+
+def test_T19_a_name_that_belongs_to_someone_else_says_so_and_tells_the_helpdesk(provisioning):
+    provisioning.sign_in(email="john-doe@example.com")
+    provisioning.stubber.add_response("describe_user_profile",
+                                      {"UserProfileArn": PROFILE_ARN + "john-doe", "Status": "InService"})
+    provisioning.stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": "john.doe@example.com"}]})
+    response = provisioning.get("/?target=team")
+    assert response["statusCode"] == 403 and header(response, "Location") is None
+    body = response["body"]
+    assert "already belongs to someone else" in body and "For the helpdesk" in body
+    assert "d-demo0portal01" in body and "john-doe@example.com" in body
+    assert "john.doe@example.com" not in body  # the other person's identity is not shown

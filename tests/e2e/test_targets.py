@@ -39,7 +39,7 @@ TARGETS = [
         "label": "Team Studio",
         "domain_id": TEAM_DOMAIN,
         "groups": ["ml-team"],
-        "provision": {"execution_role_arn": ROLE, "tags": {"cost-center": "ml"}},
+        "provision": {"execution_role_arn": ROLE, "email_domains": ["example.com"], "tags": {"cost-center": "ml"}},
     },
 ]
 USERS = [

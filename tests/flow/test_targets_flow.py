@@ -16,7 +16,7 @@ ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRol
 TARGETS = [
     {"id": "demo", "label": "Demo Studio", "domain_id": "d-demo0portal01"},
     {"id": "team", "label": "Team Studio", "domain_id": TEAM_DOMAIN, "groups": ["ml-team"],
-     "provision": {"execution_role_arn": ROLE, "tags": {"cost-center": "ml"}}},
+     "provision": {"execution_role_arn": ROLE, "email_domains": ["example.com"], "tags": {"cost-center": "ml"}}},
 ]
 USERS = [
     {"sub": "alice@example.com", "claims": {"email": "alice@example.com", "email_verified": True,

@@ -43,13 +43,14 @@ TEAM_ROLE = "arn:aws:iam::210987654321:role/StudioPortalLaunch"
 AUDIT_ROLE = "arn:aws:iam::345678901234:role/studio/PortalAccess"
 TARGETS: list[dict[str, Any]] = [
     {"id": "ds", "label": "Data science", "domain_id": "d-aaaaaaaaaaaa", "groups": ["data-science"],
-     "provision": {"execution_role_arn": EXECUTION_ROLE, "tags": {"cost-center": "ds", "team": "analytics"},
+     "provision": {"execution_role_arn": EXECUTION_ROLE, "email_domains": ["example.com"], "tags": {"cost-center": "ds", "team": "analytics"},
                    "user_settings": {"DefaultLandingUri": "studio::"}}},
     {"id": "eu-research", "label": "Research (Frankfurt)", "domain_id": "d-cccccccccccc", "region": "eu-central-1",
      "profile": "{email}-research"},
     {"id": "ml-prod", "label": "ML production", "domain_id": "d-bbbbbbbbbbbb", "region": "eu-west-1",
      "role_arn": TEAM_ROLE, "tag_session": True, "profile": "{email}-prod", "groups": ["ml-engineers"],
      "provision": {"execution_role_arn": "arn:aws:iam::210987654321:role/SageMakerExecution",
+                   "email_domains": ["example.com"],
                    "tags": {"cost-center": "ml"}}},
     {"id": "audit", "label": "Audit", "domain_id": "d-dddddddddddd", "role_arn": AUDIT_ROLE},
 ]

@@ -131,9 +131,9 @@ def test_same_account_target_with_provision_creates_tagged_profiles_only(synth) 
 def test_provisioning_targets_share_a_statement_only_when_their_tag_keys_match(tmp_path: Path) -> None:
     role = "arn:aws:iam::123456789012:role/SageMakerExecution"
     same = [{"id": f"t{n}", "domain_id": f"d-{n:012d}", "region": region,
-             "provision": {"execution_role_arn": role, "tags": {"team": f"t{n}"}}}
+             "provision": {"execution_role_arn": role, "email_domains": ["example.com"], "tags": {"team": f"t{n}"}}}
             for n, region in ((1, None), (2, "us-east-1"))]
-    other = {"id": "t3", "domain_id": "d-000000000003", "provision": {"execution_role_arn": role}}
+    other = {"id": "t3", "domain_id": "d-000000000003", "provision": {"execution_role_arn": role, "email_domains": ["example.com"]}}
     result = build("grouped", {"targets": json.dumps([*same, other])}, tmp_path)
     sids = by_sid(result)
     assert resources(sids["CreateProfiles"]) == [

@@ -13,6 +13,7 @@ from portal.errors import (
     ProfileNotOwned,
     ProfileNotReady,
     ProfilePreparing,
+    ProvisioningRefused,
     SpaceNotFound,
 )
 from portal.identity import owner_value
@@ -215,7 +216,7 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
 
 
 PROVISIONED = Target(id="team", label="Team", domain_id=DOMAIN, provision=Provisioning(
-    execution_role_arn="arn:aws:iam::123456789012:role/Exec", tags=(("team", "ml"),)))
+    execution_role_arn="arn:aws:iam::123456789012:role/Exec", email_domains=("example.com",), tags=(("team", "ml"),)))
 
 
 def test_missing_profile_is_created_tagged_for_its_owner(gateway, sagemaker):
@@ -228,6 +229,26 @@ def test_missing_profile_is_created_tagged_for_its_owner(gateway, sagemaker):
         "UserSettings": {"ExecutionRole": "arn:aws:iam::123456789012:role/Exec"}})
     with pytest.raises(ProfilePreparing):
         Launcher(gateway, POLICY).launch(person("Carol@example.com"), PROVISIONED)
+
+
+def test_an_identity_outside_the_email_domains_gets_no_profile_created(gateway, sagemaker):
+    _, stubber = sagemaker
+    _not_found(stubber, "describe_user_profile")
+    stubber.add_response("describe_domain", {"AuthMode": "IAM"}, {"DomainId": DOMAIN})
+    # No create_user_profile is stubbed: calling it would fail the test.
+    with pytest.raises(ProvisioningRefused) as refused:
+        Launcher(gateway, POLICY).launch(person("carol@partner.example"), PROVISIONED)
+    assert refused.value.page_context["email_domains"] == ("example.com",)
+
+
+def test_a_name_that_belongs_to_someone_else_is_reported_with_what_the_helpdesk_needs(gateway, sagemaker):
+    _, stubber = sagemaker
+    expect_profile(stubber, name="carol", owner="carol@example.org")
+    with pytest.raises(ProfileNotOwned) as refused:
+        Launcher(gateway, POLICY).launch(person("carol@example.com"), PROVISIONED)
+    assert refused.value.page_context | {"message": None} == {
+        "message": None, "profile": "carol", "target_label": "Team", "domain_id": DOMAIN,
+        "owner_tag": "studiouserid", "provisions": True}
 
 
 def test_concurrent_creation_counts_as_created(gateway, sagemaker):

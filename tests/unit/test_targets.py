@@ -28,7 +28,7 @@ def test_full_target_parses():
         "id": "ml-prod", "label": "ML production", "domain_id": "d-prod1", "region": "eu-west-1",
         "role_arn": "arn:aws:iam::210987654321:role/PortalLaunch", "profile": "{email}-ml",
         "groups": ["ml-engineers", "admins"], "tag_session": True,
-        "provision": {"execution_role_arn": ROLE, "tags": {"team": "ml"}, "user_settings": {"DefaultLandingUri": "studio::"}},
+        "provision": {"execution_role_arn": ROLE, "email_domains": ["corp.example"], "tags": {"team": "ml"}, "user_settings": {"DefaultLandingUri": "studio::"}},
     }), "email")
     assert target.region == "eu-west-1" and target.groups == ("ml-engineers", "admins") and target.tag_session
     assert target.provision.execution_role_arn == ROLE and target.provision.tags == (("team", "ml"),)
@@ -43,8 +43,18 @@ def test_full_target_parses():
     ({"id": "a", "domain_id": "d-a", "profile": "fixed-name"}, "target 'a': profile"),
     ({"id": "a", "domain_id": "d-a", "profile": "{email}_X"}, "target 'a': profile"),
     ({"id": "a", "domain_id": "d-a", "groups": "admins"}, "target 'a': groups"),
-    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": "x"}}, "execution_role_arn"),
-    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE, "tags": {"aws:x": "y"}}}, "tags"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": "x", "email_domains": ["x.example"]}},
+     "execution_role_arn"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE}}, "provision.email_domains is required"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE, "email_domains": []}},
+     "provision.email_domains must be a non-empty list"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE, "email_domains": "corp.example"}},
+     "provision.email_domains must be a non-empty list"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE, "email_domains": ["Corp.Example"]}},
+     "provision.email_domains must be a non-empty list of lower-case"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE, "email_domains": ["@corp.example"]}},
+     "provision.email_domains"),
+    ({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE, "email_domains": ["x.example"], "tags": {"aws:x": "y"}}}, "tags"),
     ({"id": "a", "domain_id": "d-a", "tag_session": True}, "tag_session needs role_arn"),
     ({"id": "a", "domain_id": "d-a", "colour": "red"}, "unknown fields"),
 ])
@@ -122,3 +132,27 @@ def test_links_never_grant_more_than_groups_allow():
         choose_target((TARGETS[1],), who("other"), LaunchRequest())
     with pytest.raises(BadRequest):
         choose_target(TARGETS, who("ml-prod"), LaunchRequest(space="team-shared"))
+
+
+def test_start_up_fails_naming_email_domains_when_a_provisioning_target_lacks_it():
+    targets = targets_json({"id": "a", "domain_id": "d-a", "provision": {"execution_role_arn": ROLE}})
+    with pytest.raises(ConfigError, match=r"PORTAL_TARGETS: target 'a': provision.email_domains is required"):
+        load_settings({"PORTAL_OIDC_ISSUER": "https://i.example", "PORTAL_OIDC_CLIENT_ID": "c",
+                       "PORTAL_SESSION_KEY": "k" * 32, "PORTAL_TARGETS": targets})
+
+
+@pytest.mark.parametrize("identity, admitted", [
+    ("alice@corp.example", True),
+    ("Alice@CORP.example", True),
+    ("alice@partner.example", False),
+    ("alice@sub.corp.example", False),  # subdomains are not implied
+    ("alice@corp.example.evil", False),
+    ("corp.example", False),
+    ("@corp.example", False),
+    ("alice@corp.exampl\u0435", False),  # Cyrillic ie
+    ("sub-1234", False),  # not an address: never provisioned
+])
+def test_provisioning_admits_only_listed_email_domains(identity, admitted):
+    (target,) = parse_targets(targets_json({"id": "a", "domain_id": "d-a", "provision": {
+        "execution_role_arn": ROLE, "email_domains": ["corp.example", "other.example"]}}), "email")
+    assert target.provision.admits(identity) is admitted
