@@ -59,6 +59,13 @@ def arn_region(arn: str) -> str:
     return arn.split(":")[3]
 
 
+def _loose_network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
+
+
 class ConfigError(ValueError):
     """The CDK context is unusable. ``problems`` holds one line per key."""
 
@@ -657,7 +664,15 @@ class _Reader:
             try:
                 cidrs.append(str(ipaddress.ip_network(cidr, strict=True)))
             except ValueError:
-                self.fail("allowedCidrs", cidr, "IPv4 or IPv6 networks in CIDR notation, e.g. 203.0.113.0/24")
+                network = _loose_network(cidr)
+                if network is not None:
+                    # 10.1.2.3/8 parses, but which network was meant is the operator's call, not ours.
+                    address = cidr.split("/")[0].strip()
+                    self.fail("allowedCidrs", cidr, f"a network address, but {cidr} has host bits set: the "
+                              f"/{network.prefixlen} network containing it is {network}; a single address is "
+                              f"{address}/{network.max_prefixlen}")
+                else:
+                    self.fail("allowedCidrs", cidr, "IPv4 or IPv6 networks in CIDR notation, e.g. 203.0.113.0/24")
         return NetworkSettings(endpoint_type=endpoint_type, vpc_endpoint_ids=tuple(endpoints),
                                allowed_cidrs=tuple(cidrs))
 

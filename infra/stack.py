@@ -51,7 +51,8 @@ class PortalStack(Stack):
 
         self.waf: PortalWaf | None = None
         if config.waf.enabled:
-            self.waf = PortalWaf(self, "Waf", settings=config.waf, stage=self.api.stage, name=config.stack_name)
+            self.waf = PortalWaf(self, "Waf", settings=config.waf, stage=self.api.stage, name=config.stack_name,
+                                log_retention_days=config.log_retention_days)
         else:
             suppress(self.api.stage, "AwsSolutions-APIG3",
                      "AWS WAF was switched off for this deployment (context waf=false), e.g. because the API is "

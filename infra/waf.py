@@ -3,6 +3,12 @@
 Sampled requests are off: WAF keeps samples with the full URI for hours, and the callback's query string
 carries an authorization code. Metrics stay on, so blocks are visible in CloudWatch.
 
+Every request WAF evaluates is logged to a log group of its own (WAF requires the name to start with
+``aws-waf-logs-``), retained like the other audit logs, with the query string (the authorization code), the
+``cookie`` header (the portal's session and sign-in cookies) and the ``authorization`` header redacted: WAF
+writes ``REDACTED`` in their place. The name ends with the stack's unique id, so a redeploy after a teardown
+never collides with the group the previous stack left behind.
+
 The rate limit counts requests per client IP over 5 minutes. Employees behind one corporate NAT share an
 IP: a sign-in and launch takes about five requests, so the default (1000) allows some 200 launches per
 5 minutes per egress IP. Raise ``wafRateLimit`` for large offices.
@@ -10,11 +16,18 @@ IP: a sign-in and launch takes about five requests, so the default (1000) allows
 
 from __future__ import annotations
 
+from aws_cdk import ArnFormat, Aws, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import WafSettings
+from infra.logs import retention
+
+LOG_GROUP_PREFIX = "aws-waf-logs-"
+# Bearer credentials a request may carry: never written to WAF's logs.
+REDACTED_HEADERS = ("cookie", "authorization")
 
 TOO_MANY_REQUESTS_PAGE = (
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many requests</title></head>"
@@ -42,7 +55,7 @@ def _managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
 
 class PortalWaf(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: WafSettings, stage: apigw.Stage,
-                 name: str) -> None:
+                 name: str, log_retention_days: int) -> None:
         super().__init__(scope, construct_id)
         rate_rule = wafv2.CfnWebACL.RuleProperty(
             name="RateLimitPerIp", priority=0,
@@ -71,3 +84,21 @@ class PortalWaf(Construct):
         )
         self.association = wafv2.CfnWebACLAssociation(
             self, "Association", resource_arn=stage.stage_arn, web_acl_arn=self.web_acl.attr_arn)
+        self._logging(name, log_retention_days)
+
+    def _logging(self, name: str, days: int) -> None:
+        stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+        self.log_group = logs.LogGroup(
+            self, "Logs", log_group_name=Fn.join("", [LOG_GROUP_PREFIX, name, "-", stack_uuid]),
+            retention=retention(days), removal_policy=RemovalPolicy.RETAIN)
+        # WAF wants the log group's ARN without the ":*" that LogGroup.log_group_arn ends with.
+        destination = Stack.of(self).format_arn(
+            service="logs", resource="log-group", resource_name=self.log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        self.logging = wafv2.CfnLoggingConfiguration(
+            self, "Logging", resource_arn=self.web_acl.attr_arn, log_destination_configs=[destination],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(query_string={}),
+                *(wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                  for header in REDACTED_HEADERS),
+            ])

@@ -130,8 +130,12 @@ def test_federation_settings_are_typed() -> None:
     ({"endpointType": "private", "vpcEndpointIds": "vpce-0123456789abcdef0", "customDomainName": "a.example.com",
       "certificateArn": CONFIGS["saml"]["certificateArn"]}, "customDomainName: is not supported with "
                                                             "endpointType=private"),
-    ({"allowedCidrs": "10.0.0.1/8"}, "allowedCidrs: got '10.0.0.1/8'; expected IPv4 or IPv6 networks"),
-    ({"allowedCidrs": "corp"}, "allowedCidrs: got 'corp'"),
+    ({"allowedCidrs": "10.0.0.1/8"}, "allowedCidrs: got '10.0.0.1/8'; expected a network address, but 10.0.0.1/8 "
+                                     "has host bits set: the /8 network containing it is 10.0.0.0/8; a single "
+                                     "address is 10.0.0.1/32"),
+    ({"allowedCidrs": "2001:db8::1/64"}, "the /64 network containing it is 2001:db8::/64; a single address is "
+                                         "2001:db8::1/128"),
+    ({"allowedCidrs": "corp"}, "allowedCidrs: got 'corp'; expected IPv4 or IPv6 networks in CIDR notation"),
     ({"allowedCidrs": 42}, "allowedCidrs: got 42; expected a list of strings"),
     ({"waf": "on"}, "waf: got 'on'; expected true or false"),
     ({"wafRateLimit": "5"}, "wafRateLimit: got '5'; expected a whole number of requests per IP per 5 minutes "

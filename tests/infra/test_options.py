@@ -241,6 +241,12 @@ def test_no_resource_policy_without_restrictions(synth) -> None:
 def test_waf_can_be_switched_off_and_its_limit_tuned(synth) -> None:
     assert not synth("oidc-federation").resources("AWS::WAFv2::WebACL")
     assert not synth("oidc-federation").resources("AWS::WAFv2::WebACLAssociation")
+    assert not synth("oidc-federation").resources("AWS::WAFv2::LoggingConfiguration")
+    assert len(synth("oidc-federation").resources("AWS::Logs::LogGroup")) == 2  # the function's and the API's
+    # The WAF's log group keeps the configured retention too
+    waf_logs = [group for group in synth("saml").resources("AWS::Logs::LogGroup").values()
+                if "LogGroupName" in group["Properties"]]
+    assert [group["Properties"]["RetentionInDays"] for group in waf_logs] == [365]
     acl = synth("saml").one("AWS::WAFv2::WebACL")["Properties"]
     (rate,) = [rule for rule in acl["Rules"] if "RateBasedStatement" in rule["Statement"]]
     assert rate["Statement"]["RateBasedStatement"]["Limit"] == 2000

@@ -266,6 +266,26 @@ def test_waf_is_on_by_default_with_managed_rules_and_a_rate_limit(default) -> No
     assert association["WebACLArn"] == {"Fn::GetAtt": [default.logical_id("AWS::WAFv2::WebACL"), "Arn"]}
 
 
+
+def test_waf_logs_every_request_to_a_retained_group_with_credentials_redacted(default) -> None:
+    logging = default.one("AWS::WAFv2::LoggingConfiguration")["Properties"]
+    assert logging["ResourceArn"] == {"Fn::GetAtt": [default.logical_id("AWS::WAFv2::WebACL"), "Arn"]}
+    # The query string (the authorization code), the cookies and any Authorization header never reach the log
+    assert logging["RedactedFields"] == [{"QueryString": {}}, {"SingleHeader": {"Name": "cookie"}},
+                                         {"SingleHeader": {"Name": "authorization"}}]
+    assert "LoggingFilter" not in logging  # every request, not only blocked ones
+    # To a log group of its own, named as WAF requires, kept with the stack's other audit logs
+    (destination,) = logging["LogDestinationConfigs"]
+    groups = {key: value for key, value in default.resources("AWS::Logs::LogGroup").items()
+              if key in refs(destination)}
+    ((group_id, group),) = groups.items()
+    assert flat(destination) == f"arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:<{group_id}>"
+    assert group["DeletionPolicy"] == "Retain" and group["Properties"]["RetentionInDays"] == 365
+    name = group["Properties"]["LogGroupName"]["Fn::Join"]
+    assert name[1][0] == "aws-waf-logs-SageMakerStudioPortal-"
+    # ending with the stack id's unique part, so a redeploy never meets the group a deleted stack kept
+    assert name[1][1] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+
 # --- Cognito ----------------------------------------------------------------------------------------------
 def test_user_pool_is_locked_down_and_retained(default) -> None:
     pool = default.one("AWS::Cognito::UserPool")
