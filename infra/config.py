@@ -18,40 +18,27 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-# --- patterns taken from the AWS API references -----------------------------------------------------------
-DOMAIN_ID_PATTERN = re.compile(r"^d-(-*[a-z0-9]){1,61}$")  # SageMaker DomainId, at most 63 characters
-STACK_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")
-# Cognito domain prefixes: lowercase letters, digits and hyphens, and AWS reserves some words.
-COGNITO_PREFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-COGNITO_PREFIX_RESERVED = ("aws", "amazon", "cognito")
-PROVIDER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{1,30}[A-Za-z0-9]$")
-CLAIM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-/]{1,128}$")
-# IAM tag keys (also usable in condition keys such as sagemaker:ResourceTag/<key>).
-TAG_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:/=+\-@]{1,128}$")
-SECRET_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
-KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
-CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
-SNS_TOPIC_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
-HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,31}$")
-VPC_ENDPOINT_ID_PATTERN = re.compile(r"^vpce-[0-9a-f]{8,17}$")
-DNS_NAME_PATTERN = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# lambda/ is on sys.path (app.py puts it there; the Makefile and the tests set PYTHONPATH): the settings, their
+# patterns and the targets validator are the function's own, so synth refuses exactly what the portal would.
+from portal.settings_catalog import (
+    BY_CONTEXT,
+    COGNITO_PREFIX_RESERVED,
+    DECLARATIVE_KINDS,
+    FALSE_WORDS,
+    PLACEHOLDER_DOMAIN_ID,
+    SETTINGS,
+    TRUE_WORDS,
+    VPC_ENDPOINT_ID_PATTERN,
+    Setting,
+    pick_choice,
+)
+from portal.targets import parse_targets
 
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-# Lambda allows 4 KB for all of a function's environment variables together; the others take about 1 KB.
-TARGETS_ENV_MAX_BYTES = 3000
-
-# The value cdk.json ships with, so that `make synth` works on a fresh clone; deploying it is refused loudly.
-PLACEHOLDER_DOMAIN_ID = "d-xxxxxxxxxxxx"
+__all__ = ["COGNITO_PREFIX_RESERVED", "DEFAULTS", "PLACEHOLDER_DOMAIN_ID", "ConfigError", "PortalConfig"]
 
 
 def arn_region(arn: str) -> str:
@@ -198,6 +185,8 @@ class PortalConfig:
     snap_start: bool = True
     # PORTAL_TARGETS (compact JSON) when the targets came from the `targets` context key; None with domainId.
     targets_json: str | None = None
+    # The function's variables that are context keys passed on unchanged (portal.settings_catalog declares them).
+    function_environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def domain_id(self) -> str:
@@ -253,56 +242,8 @@ class PortalConfig:
         return _Reader(values.get, list(values)).read()
 
 
-# --- the context keys: name -> default (None: no default) ----------------------------------------------------
-DEFAULTS: dict[str, Any] = {
-    "stackName": "SageMakerStudioPortal",
-    "domainId": None,
-    "targets": None,
-    "identitySource": "cognito",
-    "cognitoDomainPrefix": None,
-    "cognitoFeaturePlan": "essentials",
-    "cognitoMfa": "required",
-    "cognitoClientGeneration": 1,
-    "federation": "none",
-    "federationProviderName": "CorporateIdP",
-    "samlMetadataUrl": None,
-    "samlEmailAttribute": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
-    "samlEmailVerifiedAttribute": "email_verified",
-    "federationOidcIssuer": None,
-    "federationOidcClientId": None,
-    "federationOidcClientSecretArn": None,
-    "oidcIssuer": None,
-    "oidcClientId": None,
-    "oidcClientSecretArn": None,
-    "oidcClientSecretKmsKeyArn": None,
-    "identityClaim": "email",
-    "groupsClaim": "cognito:groups",
-    "requireVerifiedEmail": True,
-    "ownerTag": "studiouserid",
-    "enforceOwnerTagInIam": False,
-    "urlExpiresSeconds": 30,
-    "studioSessionSeconds": 43200,
-    "portalSessionSeconds": 28800,
-    "customDomainName": None,
-    "certificateArn": None,
-    "hostedZoneId": None,
-    "hostedZoneName": None,
-    "endpointType": "regional",
-    "vpcEndpointIds": [],
-    "allowedCidrs": [],
-    "waf": True,
-    "wafRateLimit": 1000,
-    "logRetentionDays": 365,
-    "throttleRateLimit": 25,
-    "throttleBurstLimit": 50,
-    "reservedConcurrency": None,
-    "logLevel": "INFO",
-    "alarmEmail": None,
-    "alarmTopicArn": None,
-    "apiGatewayCloudWatchRole": True,
-    "stageName": "prod",
-    "snapStart": True,
-}
+# The context keys and their defaults, from the one declaration of every setting (portal.settings_catalog).
+DEFAULTS: dict[str, Any] = {key: setting.default for key, setting in BY_CONTEXT.items()}
 
 # Context keys of the portal look like this; CDK's own keys contain ':' or '@' or '-'.
 _OWN_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")
@@ -310,68 +251,97 @@ _OWN_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")
 _CDK_KEYS = frozenset({"versionReporting", "pathMetadata", "assetMetadata", "staging", "notices"})
 
 
+def _as_env(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class _Reader:
     def __init__(self, get: Callable[[str], Any], keys: list[str] | None) -> None:
         self._get = get
         self._keys = keys or []
         self.problems: list[str] = []
+        # Each key's checked value, for the settings the stack passes on to the function unchanged.
+        self.values: dict[str, Any] = {}
 
-    # -- primitives -------------------------------------------------------------------------------------
+    # -- primitives: each reads one declared key and checks it against its declaration --------------------
     def raw(self, key: str) -> Any:
         value = self._get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
-            return DEFAULTS[key]
+            return BY_CONTEXT[key].default
         return value.strip() if isinstance(value, str) else value
 
     def fail(self, key: str, value: Any, expected: str) -> None:
         self.problems.append(f"{key}: got {value!r}; expected {expected}")
 
-    def text(self, key: str, pattern: re.Pattern[str] | None = None, expected: str = "",
-             required: bool = False) -> str | None:
+    def _keep(self, key: str, value: Any) -> Any:
+        self.values[key] = value
+        return value
+
+    def text(self, key: str, required: bool = False, hint: str = "") -> str | None:
+        setting = BY_CONTEXT[key]
+        expected = setting.expected() + hint
         value = self.raw(key)
         if value is None:
             if required:
                 self.problems.append(f"{key}: is required; expected {expected}")
             return None
         if not isinstance(value, str):
-            self.fail(key, value, expected or "a string")
-            return None
-        if pattern is not None and not pattern.match(value):
             self.fail(key, value, expected)
             return None
-        return value
+        if setting.pattern is not None and not setting.pattern.match(value):
+            self.fail(key, value, expected)
+            return None
+        return self._keep(key, value)
 
-    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+    def choice(self, key: str) -> str:
+        setting = BY_CONTEXT[key]
         value = self.raw(key)
-        normalized = value.lower() if isinstance(value, str) else value
-        if normalized not in allowed:
-            self.fail(key, value, "one of " + ", ".join(allowed))
-            return str(DEFAULTS[key])
-        return str(normalized)
+        chosen = pick_choice(setting, value) if isinstance(value, str) else None
+        if chosen is None:
+            self.fail(key, value, setting.expected())
+            return str(setting.default)
+        return self._keep(key, chosen)
 
     def flag(self, key: str) -> bool:
         value = self.raw(key)
         if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
-            return value.lower() in ("true", "yes", "1")
-        self.fail(key, value, "true or false")
-        return bool(DEFAULTS[key])
+            return self._keep(key, value)
+        if isinstance(value, str) and value.lower() in TRUE_WORDS + FALSE_WORDS:
+            return self._keep(key, value.lower() in TRUE_WORDS)
+        self.fail(key, value, BY_CONTEXT[key].expected())
+        return bool(BY_CONTEXT[key].default)
 
-    def number(self, key: str, low: int, high: int, unit: str = "") -> int:
+    def number(self, key: str) -> int:
+        setting = BY_CONTEXT[key]
         value = self.raw(key)
-        expected = f"a whole number{unit} from {low} to {high}"
+        fallback = int(setting.default or setting.low or 0)
         try:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             number = int(value)
         except (TypeError, ValueError):
-            self.fail(key, value, expected)
-            return int(DEFAULTS[key] or low)
-        if not low <= number <= high:
-            self.fail(key, value, expected)
-            return int(DEFAULTS[key] or low)
-        return number
+            self.fail(key, value, setting.expected())
+            return fallback
+        if setting.choices:
+            if number not in setting.choices:
+                self.fail(key, value, setting.expected())
+                return fallback
+        elif not (setting.low or 0) <= number <= (setting.high or 0):
+            self.fail(key, value, setting.expected())
+            return fallback
+        return self._keep(key, number)
+
+    def optional_number(self, key: str) -> int | None:
+        return None if self.raw(key) is None else self.number(key)
+
+    def declared(self, setting: Setting) -> Any:
+        """A key read from its declaration alone (kinds text, int, bool, choice)."""
+        assert setting.context is not None
+        readers: dict[str, Callable[[str], Any]] = {
+            "text": self.text, "int": self.optional_number, "bool": self.flag, "choice": self.choice}
+        return readers[setting.kind](setting.context)
 
     def items(self, key: str) -> list[str]:
         value = self.raw(key)
@@ -384,26 +354,34 @@ class _Reader:
                     return []
             else:
                 value = [part for part in (piece.strip() for piece in value.split(",")) if part]
+        if isinstance(value, tuple):
+            value = list(value)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             self.fail(key, value, "a list of strings (JSON) or a comma-separated string")
             return []
         return [item.strip() for item in value]
 
     def https_url(self, key: str, required: bool) -> str | None:
-        value = self.text(key, expected="an https:// URL", required=required)
+        value = self.raw(key)
         if value is None:
+            if required:
+                self.problems.append(f"{key}: is required; expected an https:// URL")
             return None
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or parts.fragment:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme != "https" or not parts.hostname or parts.fragment:
             self.fail(key, value, "an https:// URL")
             return None
-        return value
+        return self._keep(key, value)
+
+    def function_environment(self) -> dict[str, str]:
+        """The settings that are both a context key and a variable of the function, as the function reads them."""
+        return {setting.env: _as_env(self.values[setting.context]) for setting in SETTINGS
+                if setting.env and setting.context and self.values.get(setting.context) is not None}
 
     # -- the whole configuration -------------------------------------------------------------------------
     def read(self) -> PortalConfig:
         self.check_unknown_keys()
-        stack_name = self.text("stackName", STACK_NAME_PATTERN,
-                               "letters, digits and hyphens, starting with a letter (at most 128)")
+        stack_name = self.text("stackName")
         with_targets = self.raw("targets") is not None
         domain_id = None
         if with_targets:
@@ -413,15 +391,10 @@ class _Reader:
                     "domainId, targets: give one or the other: domainId for one Studio domain, targets for several "
                     "(with targets, remove domainId from cdk.json or pass -c domainId=)")
         else:
-            domain_id = self.text("domainId", DOMAIN_ID_PATTERN,
-                                  "a SageMaker Studio domain id matching d-(-*[a-z0-9]){1,61}, e.g. d-abc123def456 "
-                                  "(aws sagemaker list-domains), or a targets list for several domains",
-                                  required=True)
-            if domain_id is not None and len(domain_id) > 63:
-                self.fail("domainId", domain_id, "at most 63 characters")
+            domain_id = self.text("domainId", required=True, hint=", or a targets list for several domains")
 
-        identity_source = self.choice("identitySource", ("cognito", "oidc"))
-        federation_kind = self.choice("federation", ("none", "saml", "oidc"))
+        identity_source = self.choice("identitySource")
+        federation_kind = self.choice("federation")
         cognito = external = None
         if identity_source == "cognito":
             cognito = self.read_cognito(federation_kind)
@@ -436,20 +409,14 @@ class _Reader:
             self.only_with(("cognitoDomainPrefix", "cognitoFeaturePlan", "cognitoMfa", "cognitoClientGeneration"),
                            "identitySource=cognito")
 
-        identity_claim = self.text("identityClaim", CLAIM_NAME_PATTERN,
-                                   "an ID token claim name such as email, preferred_username or upn")
-        groups_claim = self.text("groupsClaim", CLAIM_NAME_PATTERN,
-                                 "an ID token claim name such as cognito:groups or groups")
-        owner_tag = self.text("ownerTag", TAG_KEY_PATTERN,
-                              "a tag key: letters, digits and _.:/=+-@ (at most 128)")
-        if owner_tag is not None and owner_tag.lower().startswith("aws:"):
-            self.fail("ownerTag", owner_tag, "a tag key not starting with aws: (reserved by AWS)")
-            owner_tag = None
+        identity_claim = self.text("identityClaim")
+        groups_claim = self.text("groupsClaim")
+        owner_tag = self.text("ownerTag")
 
         targets: tuple[StudioTarget, ...] = (StudioTarget(domain_id=domain_id or PLACEHOLDER_DOMAIN_ID),)
         targets_json = None
         if with_targets:
-            read = self.read_targets(identity_claim or "email")
+            read = self.read_targets(identity_claim or DEFAULTS["identityClaim"])
             if read is not None:
                 targets, targets_json = read
         enforce_owner_tag = self.flag("enforceOwnerTagInIam")
@@ -464,10 +431,8 @@ class _Reader:
             self.problems.append("customDomainName: is not supported with endpointType=private by this stack; "
                                  "use the execute-api URL through your VPC endpoint, or a regional endpoint")
 
-        alarm_email = self.text("alarmEmail", EMAIL_PATTERN, "an email address for alarm notifications")
-        alarm_topic = self.text("alarmTopicArn", SNS_TOPIC_ARN_PATTERN, "an SNS topic ARN")
-        reserved = None if self.raw("reservedConcurrency") is None else self.number(
-            "reservedConcurrency", 1, 1000, " of concurrent executions")
+        alarm_email = self.text("alarmEmail")
+        alarm_topic = self.text("alarmTopicArn")
 
         config = PortalConfig(
             stack_name=stack_name or str(DEFAULTS["stackName"]),
@@ -476,42 +441,39 @@ class _Reader:
             identity_source=identity_source,
             cognito=cognito,
             external_oidc=external,
-            identity_claim=identity_claim or "email",
-            groups_claim=groups_claim or "cognito:groups",
-            owner_tag=owner_tag or "studiouserid",
+            identity_claim=identity_claim or DEFAULTS["identityClaim"],
+            groups_claim=groups_claim or DEFAULTS["groupsClaim"],
+            owner_tag=owner_tag or DEFAULTS["ownerTag"],
             enforce_owner_tag_in_iam=enforce_owner_tag,
             require_verified_email=self.flag("requireVerifiedEmail"),
-            # The ranges are CreatePresignedDomainUrl's own (ExpiresInSeconds, SessionExpirationDurationInSeconds).
-            url_expires_seconds=self.number("urlExpiresSeconds", 5, 300, " of seconds"),
-            studio_session_seconds=self.number("studioSessionSeconds", 1800, 43200, " of seconds"),
-            portal_session_seconds=self.number("portalSessionSeconds", 300, 7 * 24 * 3600, " of seconds"),
+            url_expires_seconds=self.number("urlExpiresSeconds"),
+            studio_session_seconds=self.number("studioSessionSeconds"),
+            portal_session_seconds=self.number("portalSessionSeconds"),
             custom_domain=custom_domain,
             network=network,
-            waf=WafSettings(enabled=self.flag("waf"),
-                            rate_limit=self.number("wafRateLimit", 10, 2_000_000_000,
-                                                   " of requests per IP per 5 minutes")),
-            log_retention_days=self.read_retention(),
-            throttle_rate_limit=self.number("throttleRateLimit", 1, 10000, " of requests per second"),
-            throttle_burst_limit=self.number("throttleBurstLimit", 1, 5000, " of requests"),
-            reserved_concurrency=reserved,
-            log_level=self.choice_upper("logLevel", LOG_LEVELS),
+            waf=WafSettings(enabled=self.flag("waf"), rate_limit=self.number("wafRateLimit")),
+            log_retention_days=self.number("logRetentionDays"),
+            throttle_rate_limit=self.number("throttleRateLimit"),
+            throttle_burst_limit=self.number("throttleBurstLimit"),
+            reserved_concurrency=self.optional_number("reservedConcurrency"),
+            log_level=self.choice("logLevel"),
             alarm_email=alarm_email,
             alarm_topic_arn=alarm_topic,
             api_gateway_cloudwatch_role=self.flag("apiGatewayCloudWatchRole"),
-            stage_name=self.text("stageName", STAGE_NAME_PATTERN,
-                                 "letters, digits and underscores (at most 128)") or "prod",
+            stage_name=self.text("stageName") or DEFAULTS["stageName"],
             snap_start=self.flag("snapStart"),
+            # Declared keys read nowhere above (added to the catalog only) are checked and passed on all the same.
+            function_environment=self.read_the_rest(),
         )
         if self.problems:
             raise ConfigError(self.problems)
         return config
 
-    def choice_upper(self, key: str, allowed: tuple[str, ...]) -> str:
-        value = self.raw(key)
-        if not isinstance(value, str) or value.upper() not in allowed:
-            self.fail(key, value, "one of " + ", ".join(allowed))
-            return str(DEFAULTS[key])
-        return value.upper()
+    def read_the_rest(self) -> dict[str, str]:
+        for key, setting in BY_CONTEXT.items():
+            if key not in self.values and setting.kind in DECLARATIVE_KINDS and setting.env:
+                self.declared(setting)
+        return self.function_environment()
 
     def only_with(self, keys: tuple[str, ...], condition: str) -> None:
         for key in keys:
@@ -528,33 +490,23 @@ class _Reader:
                                      "listed in docs/deploy.md")
 
     def read_cognito(self, federation_kind: str) -> CognitoSettings:
-        prefix = self.text("cognitoDomainPrefix", COGNITO_PREFIX_PATTERN,
-                           "lowercase letters, digits and hyphens (at most 63), not starting or ending "
-                           "with a hyphen")
+        prefix = self.text("cognitoDomainPrefix")
         if prefix is not None and any(word in prefix for word in COGNITO_PREFIX_RESERVED):
             self.fail("cognitoDomainPrefix", prefix, "a prefix without the reserved words aws, amazon, cognito")
         federation: SamlFederation | OidcFederation | None = None
-        name_expected = "3-32 letters, digits, dots or hyphens (the name users see on the sign-in page)"
         if federation_kind == "saml":
             federation = SamlFederation(
-                provider_name=self.text("federationProviderName", PROVIDER_NAME_PATTERN, name_expected)
-                or "CorporateIdP",
+                provider_name=self.text("federationProviderName") or DEFAULTS["federationProviderName"],
                 metadata_url=self.https_url("samlMetadataUrl", required=True) or "",
-                email_attribute=self.text("samlEmailAttribute", expected="a SAML attribute name") or "",
-                email_verified_attribute=self.text("samlEmailVerifiedAttribute",
-                                                   expected="a SAML attribute name") or "",
+                email_attribute=self.text("samlEmailAttribute") or "",
+                email_verified_attribute=self.text("samlEmailVerifiedAttribute") or "",
             )
         elif federation_kind == "oidc":
             federation = OidcFederation(
-                provider_name=self.text("federationProviderName", PROVIDER_NAME_PATTERN, name_expected)
-                or "CorporateIdP",
+                provider_name=self.text("federationProviderName") or DEFAULTS["federationProviderName"],
                 issuer=self.https_url("federationOidcIssuer", required=True) or "",
-                client_id=self.text("federationOidcClientId", expected="the client id registered at your IdP",
-                                    required=True) or "",
-                client_secret_arn=self.text(
-                    "federationOidcClientSecretArn", SECRET_ARN_PATTERN,
-                    "the ARN of a Secrets Manager secret holding the IdP client secret as plain text",
-                    required=True) or "",
+                client_id=self.text("federationOidcClientId", required=True) or "",
+                client_secret_arn=self.text("federationOidcClientSecretArn", required=True) or "",
             )
         if federation_kind != "saml":
             self.only_with(("samlMetadataUrl", "samlEmailAttribute", "samlEmailVerifiedAttribute"),
@@ -566,23 +518,18 @@ class _Reader:
             self.only_with(("federationProviderName",), "federation=saml or federation=oidc")
         return CognitoSettings(
             domain_prefix=prefix,
-            feature_plan=self.choice("cognitoFeaturePlan", ("essentials", "plus")),
-            mfa=self.choice("cognitoMfa", ("required", "optional", "off")),
+            feature_plan=self.choice("cognitoFeaturePlan"),
+            mfa=self.choice("cognitoMfa"),
             federation=federation,
-            client_generation=self.number("cognitoClientGeneration", 1, 1000, ""),
+            client_generation=self.number("cognitoClientGeneration"),
         )
 
     def read_external_oidc(self) -> ExternalOidc:
         return ExternalOidc(
             issuer=(self.https_url("oidcIssuer", required=True) or "").rstrip("/"),
-            client_id=self.text("oidcClientId", expected="the client id registered at your IdP",
-                                required=True) or "",
-            client_secret_arn=self.text(
-                "oidcClientSecretArn", SECRET_ARN_PATTERN,
-                "the full ARN of a Secrets Manager secret holding the client secret (plain text or JSON "
-                '{"client_id": ..., "client_secret": ...})', required=True) or "",
-            client_secret_kms_key_arn=self.text("oidcClientSecretKmsKeyArn", KMS_KEY_ARN_PATTERN,
-                                                "the ARN of the KMS key that encrypts that secret"),
+            client_id=self.text("oidcClientId", required=True) or "",
+            client_secret_arn=self.text("oidcClientSecretArn", required=True) or "",
+            client_secret_kms_key_arn=self.text("oidcClientSecretKmsKeyArn"),
         )
 
     def read_targets(self, identity_claim: str) -> tuple[tuple[StudioTarget, ...], str] | None:
@@ -596,9 +543,6 @@ class _Reader:
         else:
             self.fail("targets", value, "a JSON list of targets (docs/deploy.md)")
             return None
-        # lambda/ is on sys.path (app.py puts it there; the Makefile and the tests set PYTHONPATH).
-        from portal.targets import parse_targets
-
         try:
             parsed = parse_targets(raw_json, identity_claim)
         except ValueError as error:  # portal.config.ConfigError, whose messages name PORTAL_TARGETS
@@ -607,9 +551,10 @@ class _Reader:
             return None
         compact = json.dumps(json.loads(raw_json), separators=(",", ":"), ensure_ascii=False)
         size = len(compact.encode())
-        if size > TARGETS_ENV_MAX_BYTES:
+        most = BY_CONTEXT["targets"].high
+        if most is not None and size > most:
             self.problems.append(
-                f"targets: is {size} bytes as PORTAL_TARGETS, more than the {TARGETS_ENV_MAX_BYTES} bytes this stack "
+                f"targets: is {size} bytes as PORTAL_TARGETS, more than the {most} bytes this stack "
                 "allows it (Lambda allows 4 KB for all environment variables together); shorten labels, or split "
                 "the targets across two portals")
             return None
@@ -623,14 +568,14 @@ class _Reader:
             )
             for target in parsed
         )
+        self._keep("targets", compact)
         return targets, compact
 
     def read_custom_domain(self) -> CustomDomain | None:
-        name = self.text("customDomainName", DNS_NAME_PATTERN, "a lowercase DNS name such as studio.example.com")
-        certificate = self.text("certificateArn", CERTIFICATE_ARN_PATTERN,
-                                "an ACM certificate ARN in the stack's region covering customDomainName")
-        zone_id = self.text("hostedZoneId", HOSTED_ZONE_ID_PATTERN, "a Route 53 hosted zone id (Z...)")
-        zone_name = self.text("hostedZoneName", DNS_NAME_PATTERN, "the hosted zone's DNS name")
+        name = self.text("customDomainName")
+        certificate = self.text("certificateArn")
+        zone_id = self.text("hostedZoneId")
+        zone_name = self.text("hostedZoneName")
         if name is None:
             for key, value in (("certificateArn", certificate), ("hostedZoneId", zone_id),
                                ("hostedZoneName", zone_name)):
@@ -649,7 +594,7 @@ class _Reader:
                             hosted_zone_name=zone_name)
 
     def read_network(self) -> NetworkSettings:
-        endpoint_type = self.choice("endpointType", ("regional", "private"))
+        endpoint_type = self.choice("endpointType")
         endpoints = self.items("vpcEndpointIds")
         for endpoint in endpoints:
             if not VPC_ENDPOINT_ID_PATTERN.match(endpoint):
@@ -675,15 +620,3 @@ class _Reader:
                     self.fail("allowedCidrs", cidr, "IPv4 or IPv6 networks in CIDR notation, e.g. 203.0.113.0/24")
         return NetworkSettings(endpoint_type=endpoint_type, vpc_endpoint_ids=tuple(endpoints),
                                allowed_cidrs=tuple(cidrs))
-
-    def read_retention(self) -> int:
-        value = self.raw("logRetentionDays")
-        try:
-            days = int(value)
-        except (TypeError, ValueError):
-            days = -1
-        if isinstance(value, bool) or days not in LOG_RETENTION_DAYS:
-            self.fail("logRetentionDays", value,
-                      "one of the CloudWatch Logs retention periods: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
-            return int(DEFAULTS["logRetentionDays"])
-        return days

@@ -1,5 +1,5 @@
 """The portal's Lambda function: its code bundle (built without Docker), its role and exactly the permissions
-the portal's AWS calls need (docs/contract.md lists them).
+the portal's AWS calls need (docs/deploy.md lists them).
 
 Sizing
 ------
@@ -69,6 +69,7 @@ from infra.identity import OidcWiring
 from infra.logs import audit_log_group
 from infra.nag import flatten, resource_finding, suppress
 from infra.sdk_data import SDK_OPERATIONS, prune_bundle
+from portal.settings_catalog import BY_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "portal.handler.handler"
@@ -76,8 +77,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 MEMORY_MB = 512
 TIMEOUT = Duration.seconds(25)
-SERVICE_NAME = "sagemaker-studio-portal"
-METRICS_NAMESPACE = "StudioPortal"
+SERVICE_NAME = BY_ENV["POWERTOOLS_SERVICE_NAME"].default
+METRICS_NAMESPACE = BY_ENV["POWERTOOLS_METRICS_NAMESPACE"].default
 ALIAS_NAME = "live"
 
 # --- bundling ---------------------------------------------------------------------------------------------
@@ -434,25 +435,15 @@ class PortalFunction(Construct):
             ))
 
         environment = {
+            # The context keys the function reads (PORTAL_DOMAIN_ID or PORTAL_TARGETS, claims, lifetimes, ...).
+            **config.function_environment,
+            # What the stack itself decides.
             "PORTAL_OIDC_ISSUER": oidc.issuer,
             "PORTAL_OIDC_CLIENT_SECRET_ARN": oidc.client_secret_id,
             "PORTAL_SESSION_KEY_ARN": session_key.secret_arn,
-            "PORTAL_DOMAIN_ID": config.domain_id,
-            "PORTAL_IDENTITY_CLAIM": config.identity_claim,
-            "PORTAL_GROUPS_CLAIM": config.groups_claim,
-            "PORTAL_REQUIRE_VERIFIED_EMAIL": "true" if config.require_verified_email else "false",
-            "PORTAL_OWNER_TAG": config.owner_tag,
-            "PORTAL_URL_EXPIRES_SECONDS": str(config.url_expires_seconds),
-            "PORTAL_STUDIO_SESSION_SECONDS": str(config.studio_session_seconds),
-            "PORTAL_SESSION_TTL_SECONDS": str(config.portal_session_seconds),
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            "LOG_LEVEL": config.log_level,
         }
-        if config.targets_json is not None:
-            # Several domains: the runtime reads PORTAL_TARGETS and refuses PORTAL_DOMAIN_ID next to it.
-            del environment["PORTAL_DOMAIN_ID"]
-            environment["PORTAL_TARGETS"] = config.targets_json
         if oidc.client_id:
             environment["PORTAL_OIDC_CLIENT_ID"] = oidc.client_id
         if oidc.authorize_params:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.aws import AwsGateway, AwsNotFound
-from portal.config import ConfigError, load_mapping
+from portal.config import ConfigError, load_mapping, read_setting
 from portal.errors import PortalError
 from portal.identity import identity_from_claims, owner_value
 from portal.links import LaunchRequest, deep_link, parse_launch_request
+from portal.settings_catalog import BY_ENV
 from portal.targets import Target, allowed_targets, parse_groups
 
 
@@ -117,8 +118,8 @@ def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -
     link_cmd.add_argument("--app")
     link_cmd.add_argument("--path")
     args = parser.parse_args(argv)
-    owner_tag = os.environ.get("PORTAL_OWNER_TAG") or "studiouserid"
     try:
+        owner_tag = read_setting(os.environ, BY_ENV["PORTAL_OWNER_TAG"])
         targets, identity_claim, groups_claim = load_targets(args.targets)
         if args.command == "preview":
             with open(args.claims, encoding="utf-8") as handle:

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from portal.config import RESOURCE_NAME_PATTERN
 from portal.errors import BadRequest
-from portal.targets import TARGET_ID_PATTERN
+from portal.settings_catalog import RESOURCE_NAME_PATTERN, TARGET_ID_PATTERN
 
 APP_TYPES = ("JupyterLab", "CodeEditor", "Canvas", "RStudioServerPro", "JupyterServer")
 STUDIO = "studio"

@@ -15,7 +15,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "sagemaker-studio-portal"
+from portal.settings_catalog import BY_ENV
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or BY_ENV["POWERTOOLS_SERVICE_NAME"].default
 LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "jwt", "aws_xray_sdk", "jinja2",
                    "aws_lambda_powertools")
 
@@ -41,7 +43,8 @@ else:
 def trace_handler(handler: Callable) -> Callable:
     """Powertools' capture_lambda_handler, never capturing the response (it holds the presigned URL)."""
     return tracer.capture_lambda_handler(capture_response=False)(handler) if tracer else handler
-metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "StudioPortal")
+metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+                  or BY_ENV["POWERTOOLS_METRICS_NAMESPACE"].default)
 
 
 def quiet_library_loggers() -> None:

@@ -13,19 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.config import (
+from portal.errors import IdentityUnusable
+from portal.identity import PROFILE_NAME_MAX, ascii_lower, claim_value, profile_slug
+from portal.settings_catalog import (
     CLAIM_NAME_PATTERN,
     DOMAIN_ID_PATTERN,
+    REGION_PATTERN,
     RESOURCE_NAME_PATTERN,
     ROLE_ARN_PATTERN,
     TAG_KEY_PATTERN,
+    TARGET_ID_PATTERN,
     ConfigError,
 )
-from portal.errors import IdentityUnusable
-from portal.identity import PROFILE_NAME_MAX, ascii_lower, claim_value, profile_slug
 
-TARGET_ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _TEMPLATE_LITERAL = re.compile(r"^[a-z0-9-]*$")
 _KNOWN_FIELDS = {"id", "label", "domain_id", "region", "role_arn", "profile", "groups", "provision", "tag_session"}
@@ -119,7 +119,7 @@ def _parse_provision(raw: Any, where: str) -> Provisioning | None:
                            "such as [\"corp.example\"]")
     tags = raw.get("tags") or {}
     if not isinstance(tags, dict) or not all(
-            isinstance(key, str) and TAG_KEY_PATTERN.match(key) and not key.lower().startswith("aws:")
+            isinstance(key, str) and TAG_KEY_PATTERN.match(key)
             and isinstance(value, str) and len(value) <= 256 for key, value in tags.items()):
         raise _fail(where, "provision.tags must map tag keys to string values")
     settings = raw.get("user_settings") or {}

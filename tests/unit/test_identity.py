@@ -29,7 +29,7 @@ def test_identities_that_leave_nothing_valid_are_refused_not_guessed(identity):
 
 
 def test_slugs_always_satisfy_the_profile_name_pattern():
-    from portal.config import RESOURCE_NAME_PATTERN
+    from portal.settings_catalog import RESOURCE_NAME_PATTERN
 
     for identity in ["a.b.c@x", "Z" * 100, "x--y@z", "9-9", "A_" * 40]:
         assert RESOURCE_NAME_PATTERN.match(profile_slug(identity))
