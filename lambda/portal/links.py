@@ -1,7 +1,9 @@
 """Deep links: `/?target=<id>&space=<name>&app=<type>&path=<relative path>`, parsed strictly and built back.
 
-Every parameter is optional. Names follow the SageMaker API patterns; `path` must be relative (no scheme,
-no leading '/', no '..', no backslash or control characters) and short, since it ends up in LandingUri.
+Every parameter is optional. Names follow the SageMaker API patterns. `path` ends up in LandingUri, where
+Studio resolves it again, so it is percent-decoded until stable and then must be short, relative (no leading
+'/'), free of '.' and '..' segments, and made only of SAFE_PATH_CHARACTERS: no backslash, '%', ':', '?',
+'#', control or non-ASCII character survives to be decoded or normalised differently by someone else.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from portal.errors import BadRequest
 from portal.settings_catalog import RESOURCE_NAME_PATTERN, TARGET_ID_PATTERN
@@ -17,7 +19,10 @@ from portal.settings_catalog import RESOURCE_NAME_PATTERN, TARGET_ID_PATTERN
 APP_TYPES = ("JupyterLab", "CodeEditor", "Canvas", "RStudioServerPro", "JupyterServer")
 STUDIO = "studio"
 MAX_PATH_LENGTH = 900  # LandingUri allows 1023 characters, less the app prefix
-_PATH_CHARS = re.compile(r"^[A-Za-z0-9 ._~!$&'()*+,;=:@%/-]*$")
+SAFE_PATH_CHARACTERS = "A-Z a-z 0-9 - _ . ~ / + = , @ ( ) and space"
+_SAFE_PATH = re.compile(r"[A-Za-z0-9\-_.~/+=,@() ]*")
+# "%252e%252e" takes two rounds to become ".."; more than a few rounds is no link anyone wrote by hand.
+MAX_DECODE_ROUNDS = 4
 KNOWN_PARAMETERS = ("target", "space", "app", "path")
 
 
@@ -65,13 +70,31 @@ def parse_launch_request(query: Mapping[str, list[str]] | None) -> LaunchRequest
     if app is not None and app not in (*APP_TYPES, STUDIO):
         raise _bad(f"The link's app must be one of {', '.join((*APP_TYPES, STUDIO))}.")
     if path is not None:
-        path = path.strip()
-        if (len(path) > MAX_PATH_LENGTH or path.startswith(("/", "\\")) or "\\" in path
-                or any(segment == ".." for segment in re.split(r"/|%2[fF]", path))
-                or "%2e%2e" in path.lower() or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path)
-                or not _PATH_CHARS.match(path)):
-            raise _bad("The link's path must be a short relative path inside Studio.")
+        path = checked_path(path)
     return LaunchRequest(target=target, space=space, app=app, path=path or None)
+
+
+def checked_path(raw: str) -> str:
+    """The path as Studio will finally read it, or a 400: decoded until stable, then checked whole."""
+    bad = _bad("The link's path must be a short relative path inside Studio, without '.' or '..' parts, "
+               f"made of {SAFE_PATH_CHARACTERS}.")
+    path = raw
+    for _ in range(MAX_DECODE_ROUNDS + 1):
+        if len(path) > MAX_PATH_LENGTH:
+            raise bad
+        try:
+            decoded = unquote(path, errors="strict")
+        except UnicodeDecodeError:
+            raise bad from None
+        if decoded == path:
+            break
+        path = decoded
+    else:
+        raise bad
+    if (not _SAFE_PATH.fullmatch(path) or path.startswith("/")
+            or any(segment in (".", "..") for segment in path.split("/"))):
+        raise bad
+    return path
 
 
 def deep_link(base_url: str, request: LaunchRequest) -> str:

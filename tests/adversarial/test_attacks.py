@@ -402,3 +402,23 @@ def test_T19_a_name_that_belongs_to_someone_else_says_so_and_tells_the_helpdesk(
     assert "already belongs to someone else" in body and "For the helpdesk" in body
     assert "d-demo0portal01" in body and "john-doe@example.com" in body
     assert "john.doe@example.com" not in body  # the other person's identity is not shown
+
+
+# -- T20 deep-link paths that climb out -----------------------------------------------------------------
+@pytest.mark.parametrize("path", [
+    "..", "a/../../b", ".%2e/x", "%2e./x", "%2e%2e/x", "%252e%252e/etc", "%25252e%25252e/etc", "a/./b",
+    "lab/tree/%2e%2e%2f%2e%2e%2fconsole", "..\\x", "a%5c..%5cb", "%5c%5cevil.example", "%2fabsolute",
+    "a%3ab", "a%00b", "%c0%ae%c0%ae/x",
+], ids=ascii)
+def test_T20_deep_link_paths_cannot_climb_out(portal, path):
+    signed_in(portal)
+    response = portal.get(f"/?app=JupyterLab&path={quote(path, safe='')}")
+    assert response["statusCode"] == 400 and "That link doesn't work" in response["body"]
+    assert header(response, "Location") is None
+    portal.stubber.assert_no_pending_responses()  # nothing was asked of SageMaker
+
+
+def test_T20_a_safe_path_reaches_studio_decoded(portal):
+    signed_in(portal)
+    portal.expect_launch(presign_params={"LandingUri": "app:JupyterLab:lab/tree/a b.ipynb"})
+    assert portal.get(f"/?app=JupyterLab&path={quote('lab/tree/a%20b.ipynb', safe='')}")["statusCode"] == 302

@@ -56,12 +56,19 @@ class Portal:
                 self.cookies[name] = morsel.value
         return response
 
-    def expect_launch(self, profile="alice", owner="alice@example.com", status="InService", url=PRESIGNED):
+    def expect_launch(self, profile="alice", owner="alice@example.com", status="InService", url=PRESIGNED,
+                      presign_params=None):
+        """DescribeUserProfile, ListTags and (in service) CreatePresignedDomainUrl, whose request must carry
+        ``presign_params`` on top of the domain and profile when given."""
         arn = f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/{profile}"
         self.stubber.add_response("describe_user_profile", {"UserProfileArn": arn, "Status": status})
         self.stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": owner}]})
         if status == "InService":
-            self.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": url})
+            expected = None
+            if presign_params is not None:
+                expected = {"DomainId": DOMAIN, "UserProfileName": profile, "ExpiresInSeconds": 30,
+                            "SessionExpirationDurationInSeconds": 43200, **presign_params}
+            self.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": url}, expected)
 
     def sign_in(self, **claims):
         start = self.get("/")
