@@ -57,7 +57,7 @@ USERS = [
 # clock past it instead of sleeping.
 PENDING_SECONDS = 120
 PROVISIONED_WITHIN_MS = 20_000
-REFRESH_SECONDS = 3  # the preparing page's meta refresh (portal.handler.PREPARING_REFRESH_SECONDS)
+REFRESH_SECONDS = 3  # the preparing page's meta refresh (portal.routes.PREPARING_REFRESH_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,241 @@
+"""The portal's routes: GET / (launch, chooser, deep links), GET /callback (OIDC redirect URI), GET /status
+(provisioning poll), GET /logout, GET /signed-out (where the IdP returns after logout), GET /health, and the
+pages for errors. Each parses the request, calls one piece of logic and maps the result."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import traceback
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from portal import runtime
+from portal.errors import PortalError, ProfilePreparing, SignInCancelled, SignInFailed
+from portal.identity import identity_from_claims, owner_value
+from portal.launch import Person
+from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
+from portal.observability import logger, metrics
+from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE, TRANSACTION_TTL_SECONDS
+from portal.targets import Target, allowed_targets, choose_target, parse_groups
+from portal.web import (
+    app,
+    base_url,
+    current_path_and_query,
+    expired_cookie,
+    new_cookie,
+    page,
+    query,
+    redirect,
+    request_cookies,
+    safe_return_path,
+)
+
+PREPARING_REFRESH_SECONDS = 3
+_OAUTH_PARAM = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+
+
+# -- routes ---------------------------------------------------------------------------------------
+@app.get("/health")
+def health() -> Response:
+    return Response(status_code=HTTPStatus.OK, content_type="application/json", body='{"status":"ok"}',
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+def _signed_in_person() -> Person | None:
+    portal = runtime.get()
+    session = portal.session_sealer.open(request_cookies().get(SESSION_COOKIE))
+    if session is None or session.get("iss") != portal.settings.oidc_issuer or not isinstance(session.get("sub"), str):
+        return None
+    claims = session.get("claims") if isinstance(session.get("claims"), dict) else {}
+    groups = session.get("groups") if isinstance(session.get("groups"), list) else []
+    return Person(identity=session["sub"], owner=owner_value(session["sub"]), claims=claims,
+                  groups=tuple(str(group) for group in groups))
+
+
+def _launch_request() -> LaunchRequest:
+    return parse_launch_request(app.current_event.multi_value_query_string_parameters)
+
+
+@app.get("/")
+def launch() -> Response:
+    request = _launch_request()
+    person = _signed_in_person()
+    if person is None:
+        return start_sign_in(current_path_and_query())
+    portal = runtime.get()
+    target: Target | None = None
+    try:
+        target = choose_target(portal.settings.targets, person, request)
+        if target is None:
+            return chooser(person)
+        outcome = portal.launcher.launch(person, target, request.space, request.landing_uri())
+    except ProfilePreparing as preparing:
+        _record_launch(person, target, preparing.reason, preparing.page_context.get("profile"), request.space)
+        return preparing_page(preparing, request, target)
+    except PortalError as error:
+        _record_launch(person, target, error.reason, error.page_context.get("profile"), request.space)
+        error.page_context.setdefault("identity", person.identity)
+        raise
+    _record_launch(person, target, "launched", outcome.profile, request.space)
+    # The presigned URL is a bearer credential: it goes in Location and nowhere else.
+    return redirect(outcome.url)
+
+
+@app.get("/status")
+def status() -> Response:
+    """Polled by the "preparing" page until a newly created profile is in service."""
+    request = _launch_request()
+    person = _signed_in_person()
+    if person is None:
+        return start_sign_in(current_path_and_query())
+    portal = runtime.get()
+    target = choose_target(portal.settings.targets, person, request)
+    if target is None:
+        return redirect(f"{base_url()}/")
+    try:
+        portal.launcher.check_profile(person, target, target.profile_name(person.claims))
+    except ProfilePreparing as preparing:
+        return preparing_page(preparing, request, target)
+    except PortalError as error:
+        error.page_context.setdefault("identity", person.identity)
+        raise
+    return redirect(deep_link(base_url(), LaunchRequest(target.id, request.space, request.app, request.path)))
+
+
+def preparing_page(preparing: ProfilePreparing, request: LaunchRequest, target: Target) -> Response:
+    pinned = LaunchRequest(target.id, request.space, request.app, request.path)
+    status_url = f"{base_url()}/status?{pinned.query()}"
+    return page(preparing.page, status=HTTPStatus.ACCEPTED, status_url=status_url,
+                refresh_seconds=PREPARING_REFRESH_SECONDS, **preparing.page_context)
+
+
+def chooser(person: Person) -> Response:
+    portal = runtime.get()
+    base = base_url()
+    entries = []
+    for target in allowed_targets(portal.settings.targets, person.groups):
+        entry: dict[str, Any] = {"id": target.id, "label": target.label, "spaces": [], "note": None,
+                                 "link": deep_link(base, LaunchRequest(target=target.id))}
+        try:
+            entry["profile"] = target.profile_name(person.claims)
+            for space in portal.launcher.spaces_for(target, entry["profile"], person):
+                app_type = space.app_type if space.app_type in APP_TYPES else None
+                entry["spaces"].append({"name": space.name, "shared": space.shared, "app_type": space.app_type,
+                                        "link": deep_link(base, LaunchRequest(target.id, space.name, app_type))})
+        except PortalError:
+            entry["note"] = "Spaces can't be listed right now; the link above still opens Studio."
+        entries.append(entry)
+    return page("chooser.html", identity=person.identity, entries=entries)
+
+
+def start_sign_in(return_to: str) -> Response:
+    portal = runtime.get()
+    request = portal.oidc.authorization_request(f"{base_url()}/callback")
+    transaction = portal.transaction_sealer.seal(
+        {"state": request.state, "nonce": request.nonce, "verifier": request.code_verifier,
+         "return_to": safe_return_path(return_to)},
+        TRANSACTION_TTL_SECONDS,
+    )
+    metrics.add_metric(name="SignInStarted", unit=MetricUnit.Count, value=1)
+    return redirect(request.url, cookies=[new_cookie(TRANSACTION_COOKIE, transaction, TRANSACTION_TTL_SECONDS)])
+
+
+@app.get("/callback")
+def callback() -> Response:
+    portal = runtime.get()
+    error = query("error")
+    if error is not None:
+        if error == "access_denied":
+            raise SignInCancelled("the identity provider answered access_denied", cancelled=True)
+        raise SignInFailed("the identity provider answered with an error")
+    code, state = query("code"), query("state")
+    if not code or not state or not _OAUTH_PARAM.match(code) or not _OAUTH_PARAM.match(state):
+        raise SignInFailed("callback without a usable code and state",
+                           message="The sign-in response was incomplete.")
+    transaction = portal.transaction_sealer.open(request_cookies().get(TRANSACTION_COOKIE))
+    if transaction is None:
+        raise SignInFailed("no valid sign-in transaction cookie",
+                           message="This sign-in was started in another browser or has expired.")
+    if not hmac.compare_digest(str(transaction.get("state", "")).encode(), state.encode()):
+        raise SignInFailed("state does not match the transaction",
+                           message="This sign-in response does not belong to the sign-in you started.")
+    id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", str(transaction.get("verifier", "")))
+    claims = portal.oidc.verify_id_token(id_token, str(transaction.get("nonce", "")))
+    identity = identity_from_claims(claims, portal.settings.identity_claim,
+                                    email_must_be_verified=portal.settings.email_must_be_verified)
+    session = portal.session_sealer.seal(session_payload(portal.settings, identity, claims),
+                                         portal.settings.session_ttl_seconds)
+    logger.info("signed in", extra={"identity": identity})
+    metrics.add_metric(name="SignIns", unit=MetricUnit.Count, value=1)
+    return_to = safe_return_path(str(transaction.get("return_to", "/")))
+    return redirect(f"{base_url()}{return_to}", cookies=[
+        new_cookie(SESSION_COOKIE, session, portal.settings.session_ttl_seconds),
+        expired_cookie(TRANSACTION_COOKIE),
+    ])
+
+
+def session_payload(settings, identity: str, claims: dict[str, Any]) -> dict[str, Any]:
+    """Only what launches need: the identity, the claims profile templates use, the groups targets name."""
+    used_claims = {name for target in settings.targets for name in target.claims_used()}
+    named_groups = {group for target in settings.targets for group in target.groups}
+    groups = [group for group in parse_groups(claims.get(settings.groups_claim)) if group in named_groups]
+    return {"sub": identity, "iss": settings.oidc_issuer, "groups": sorted(set(groups)),
+            "claims": {name: claims[name] for name in sorted(used_claims)
+                       if isinstance(claims.get(name), str) and len(claims[name]) <= 256}}
+
+
+@app.get("/logout")
+def logout() -> Response:
+    portal = runtime.get()
+    cleared = [expired_cookie(SESSION_COOKIE), expired_cookie(TRANSACTION_COOKIE)]
+    idp_logout = portal.oidc.logout_url(f"{base_url()}/signed-out")
+    if idp_logout:
+        return redirect(idp_logout, cookies=cleared)
+    return page("signed_out.html", cookies=cleared)
+
+
+@app.get("/signed-out")
+def signed_out() -> Response:
+    return page("signed_out.html", cookies=[expired_cookie(SESSION_COOKIE)])
+
+
+# -- errors ---------------------------------------------------------------------------------------
+@app.exception_handler(PortalError)
+def portal_error(error: PortalError) -> Response:
+    logger.warning("request refused", extra={"reason": error.reason, "detail": error.detail})
+    with single_metric(name="Refusals", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name="Reason", value=error.reason)
+    # A failed or cancelled sign-in is over: its transaction cookie has nothing left to protect.
+    cookies = [expired_cookie(TRANSACTION_COOKIE)] if app.current_event.path == "/callback" else []
+    return page(error.page, status=error.status, cookies=cookies, **error.page_context)
+
+
+@app.exception_handler(Exception)
+def unexpected_error(error: Exception) -> Response:
+    # Only the type and the code locations: an exception's message could quote a credential.
+    frames = [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}"
+              for frame in traceback.extract_tb(error.__traceback__)]
+    logger.error("unexpected error", extra={"error_type": type(error).__name__, "frames": frames})
+    metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
+    return page("error_unavailable.html", status=HTTPStatus.INTERNAL_SERVER_ERROR,
+                message="Something went wrong on our side.")
+
+
+@app.not_found
+def not_found(_: Exception) -> Response:
+    return page("not_found.html", status=HTTPStatus.NOT_FOUND)
+
+
+def _record_launch(person: Person, target: Target | None, outcome: str, profile: Any, space: str | None) -> None:
+    """The audit line: who, which profile in which domain, and what happened (never the URL)."""
+    logger.info("launch", extra={"identity": person.identity, "profile": profile, "outcome": outcome,
+                                 "target": target.id if target else None,
+                                 "domain_id": target.domain_id if target else None, "space": space})
+    name = {"launched": "Launches", ProfilePreparing.reason: "ProfilesPreparing"}.get(outcome, "LaunchFailures")
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+

@@ -1,0 +1,150 @@
+"""Request and response helpers for the routes: the resolver, cookies, query parameters, the portal's own URL,
+redirects and pages, and the event shape API Gateway's REST proxy integration sends."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+from portal import runtime
+from portal.config import is_loopback_host
+from portal.errors import BadRequest, PortalError
+from portal.pages import Pages, security_headers
+
+app = APIGatewayRestResolver()
+
+HTML = "text/html; charset=utf-8"
+MAX_PARAM_LENGTH = 2048
+MAX_RETURN_PATH_LENGTH = 1024
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+@cache
+def pages() -> Pages:
+    return Pages()
+
+
+# -- request helpers ------------------------------------------------------------------------------
+def request_cookies() -> dict[str, str]:
+    headers = app.current_event.multi_value_headers or {}
+    values = [value for name, listed in headers.items() if name.lower() == "cookie" for value in listed or []]
+    if not values:
+        single = app.current_event.headers.get("cookie")
+        values = [single] if single else []
+    jar: dict[str, str] = {}
+    for header in values:
+        for pair in header.split(";"):
+            name, sep, value = pair.strip().partition("=")
+            if sep and name and name not in jar:
+                jar[name] = value.strip()
+    return jar
+
+
+def query(name: str) -> str | None:
+    value = (app.current_event.query_string_parameters or {}).get(name)
+    if value is not None and len(value) > MAX_PARAM_LENGTH:
+        raise BadRequest(f"query parameter {name} is too long", message="The link is too long.")
+    return value
+
+
+def request_id() -> str:
+    return str((app.current_event.raw_event.get("requestContext") or {}).get("requestId") or "")
+
+
+def base_url() -> str:
+    """The portal's public URL: configured, or derived from the request (stage or base path included)."""
+    settings = runtime.get().settings
+    if settings.base_url:
+        return settings.base_url
+    event = app.current_event.raw_event
+    context = event.get("requestContext") or {}
+    host = str(context.get("domainName") or app.current_event.headers.get("host") or "")
+    if not _HOST.match(host):
+        raise BadRequest("missing or malformed host")
+    full_path, path = str(context.get("path") or ""), str(event.get("path") or "")
+    prefix = full_path[: -len(path)] if path and full_path.endswith(path) else ""
+    prefix = prefix.rstrip("/")
+    proto = (app.current_event.headers.get("x-forwarded-proto") or "https").lower()
+    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    scheme = "http" if proto == "http" and is_loopback_host(hostname) else "https"
+    return f"{scheme}://{host}{prefix}"
+
+
+def safe_base_url() -> str:
+    try:
+        return base_url()
+    except PortalError:
+        return ""
+
+
+def safe_return_path(candidate: str | None) -> str:
+    """Only ever a path of the portal itself: never a scheme, another host, or a control character."""
+    if (not candidate or not candidate.startswith("/") or candidate.startswith(("//", "/\\"))
+            or len(candidate) > MAX_RETURN_PATH_LENGTH
+            or any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch == "\\" for ch in candidate)):
+        return "/"
+    return candidate
+
+
+def current_path_and_query() -> str:
+    event = app.current_event
+    query = event.multi_value_query_string_parameters or {}
+    pairs = [(key, value) for key, values in query.items() for value in values or []]
+    encoded = urlencode(pairs, quote_via=quote, safe="/")
+    return f"{event.path}?{encoded}" if encoded else event.path
+
+
+# -- responses ------------------------------------------------------------------------------------
+def new_cookie(name: str, value: str, max_age: int) -> Cookie:
+    return Cookie(name=name, value=value, path="/", secure=True, http_only=True, same_site=SameSite.LAX_MODE,
+                  max_age=max_age)
+
+
+def expired_cookie(name: str) -> Cookie:
+    return new_cookie(name, "", -1)
+
+
+def redirect(location: str, cookies: list[Cookie] | None = None) -> Response:
+    headers = dict(security_headers())
+    headers["Location"] = location
+    return Response(status_code=HTTPStatus.FOUND, headers=headers, cookies=cookies or [])
+
+
+def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | None = None, **context: Any) -> Response:
+    body = pages().render(template, base_url=safe_base_url(), request_id=request_id(), **context)
+    return Response(status_code=status, content_type=HTML, body=body, headers=dict(security_headers()),
+                    cookies=cookies or [])
+
+
+def _is_str_map(value: Any, multi: bool) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    if multi:
+        return all(isinstance(key, str) and isinstance(items, list) and all(isinstance(item, str) for item in items)
+                   for key, items in value.items())
+    return all(isinstance(key, str) and isinstance(item, str) for key, item in value.items())
+
+
+def is_rest_api_event(event: Any) -> bool:
+    """The shape API Gateway's REST proxy integration sends; anything else is refused before routing."""
+    if not isinstance(event, dict) or not isinstance(event.get("path"), str) or \
+            not isinstance(event.get("httpMethod"), str):
+        return False
+    context = event.get("requestContext")
+    return (_is_str_map(event.get("headers"), multi=False)
+            and _is_str_map(event.get("multiValueHeaders"), multi=True)
+            and _is_str_map(event.get("queryStringParameters"), multi=False)
+            and _is_str_map(event.get("multiValueQueryStringParameters"), multi=True)
+            and _is_str_map(event.get("pathParameters"), multi=False)
+            and isinstance(event.get("body"), str | None)
+            and isinstance(event.get("isBase64Encoded"), bool | None)
+            and (context is None or (isinstance(context, dict) and all(
+                isinstance(context.get(key), str | None) for key in ("path", "domainName", "requestId", "stage")))))
