@@ -11,6 +11,7 @@ from constructs import Construct
 from infra.api import PortalApi
 from infra.config import PLACEHOLDER_DOMAIN_ID, ConfigError, PortalConfig, SamlFederation, arn_region
 from infra.function import PortalFunction
+from infra.guard import OwnerTagGuard
 from infra.identity import CognitoIdentity, external_oidc_wiring
 from infra.monitoring import PortalMonitoring
 from infra.nag import suppress
@@ -61,6 +62,7 @@ class PortalStack(Stack):
         if self.cognito is not None:
             self.cognito.add_portal_client(callback_url=self.api.callback_url, logout_url=self.api.sign_out_url)
 
+        self.guard = OwnerTagGuard(self, "OwnerTagGuard", owner_tag=config.owner_tag)
         self.monitoring = PortalMonitoring(self, "Monitoring", function=self.portal.function,
                                            rest_api=self.api.rest_api, alarm_email=config.alarm_email,
                                            alarm_topic_arn=config.alarm_topic_arn)
@@ -89,6 +91,9 @@ class PortalStack(Stack):
         CfnOutput(self, "SignOutUrl", value=self.api.sign_out_url,
                   description="Where the IdP returns after sign-out (post-logout redirect URI: register it at your "
                               "IdP when identitySource=oidc; Cognito's app client already lists it)")
+        CfnOutput(self, "OwnerTagGuardPolicyArn", value=self.guard.policy.managed_policy_arn,
+                  description="Managed policy denying changes to the owner and revoked tags: attach it to Studio "
+                              "execution roles and to people (docs/deploy.md)")
         CfnOutput(self, "SessionKeySecretArn", value=self.session_key.secret_arn,
                   description="Secret holding the session cookie key")
         if self.cognito is not None:
