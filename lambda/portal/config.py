@@ -52,7 +52,7 @@ class Settings:
     login_initiators: tuple[str, ...]
     title: str
     helpdesk: str | None
-    ownership_cache_seconds: int = 60
+    ownership_cache_seconds: int
 
     @property
     def email_must_be_verified(self) -> bool:

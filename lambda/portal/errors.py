@@ -72,6 +72,14 @@ class ProvisioningRefused(PortalError):
     reason = "provisioning_refused"
 
 
+class ProfileRevoked(PortalError):
+    """An administrator withdrew this person's access to the profile (`python -m portal.admin revoke`)."""
+
+    status = HTTPStatus.FORBIDDEN
+    page = "error_revoked.html"
+    reason = "profile_revoked"
+
+
 class ProfileNotReady(PortalError):
     status = HTTPStatus.CONFLICT
     page = "error_not_ready.html"

@@ -1,8 +1,11 @@
 """Deciding whether a signed-in person may open a Studio profile (and space), and minting the URL when so.
 
 The ownership check (the profile's owner tag equals the identity) guards against two identities that map
-to one profile name. Its positive result is cached briefly per container, so a warm launch costs exactly
-one AWS call: CreatePresignedDomainUrl. Spaces are listed through a short per-container cache too.
+to one profile name. Its positive result is cached briefly per container (PORTAL_OWNERSHIP_CACHE_SECONDS),
+so a warm launch costs exactly one AWS call: CreatePresignedDomainUrl. That lifetime bounds how long a revoke
+(the `studioportal:revoked` tag) takes to reach a warm container; the presigning roles' IAM Deny on that tag
+refuses the presign even sooner, and such a refusal drops the cached answer at once. Spaces are listed
+through a short per-container cache too.
 
 The check's two reads, DescribeUserProfile and ListTags, run side by side when the profile's ARN can be
 predicted: a user profile's ARN is ``arn:<partition>:sagemaker:<region>:<account>:user-profile/<domain>/<name>``,
@@ -14,7 +17,6 @@ for the described ARN, as before.
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -24,16 +26,19 @@ from typing import Any
 from portal.aws import AwsConflict, AwsGateway, AwsInvalid, AwsNotFound, Space, UserProfile
 from portal.errors import (
     AwsRefused,
+    AwsUnavailable,
     DomainUnusable,
     PortalError,
     ProfileNotFound,
     ProfileNotOwned,
     ProfileNotReady,
     ProfilePreparing,
+    ProfileRevoked,
     ProvisioningRefused,
     SpaceNotAllowed,
     SpaceNotFound,
 )
+from portal.revocation import same_owner, withdraws
 from portal.targets import Target
 
 # A profile still not in service this long after creation is reported as stuck rather than polled forever.
@@ -141,27 +146,33 @@ class Launcher:
             self._owned.forget(key)
             self._raise_if_domain_unusable(target, person)
             raise AwsRefused("CreatePresignedDomainUrl rejected the request") from None
+        except AwsRefused:
+            # Denied since the cached check, perhaps by the IAM Deny on a revoked profile: say which, if so.
+            self._owned.forget(key)
+            self.check_profile(person, target, profile, provision=False)
+            raise
         return Launch(url=url, profile=profile, domain_id=target.domain_id)
 
-    def check_profile(self, person: Person, target: Target, profile: str) -> None:
+    def check_profile(self, person: Person, target: Target, profile: str, provision: bool = True) -> None:
         """Raise unless the profile exists, is this person's, and is in service (creating it if allowed)."""
         client = self._client(target, person, profile)
         try:
             described, tags = self._describe_with_tags(client, target, profile)
         except AwsNotFound:
             self._raise_if_domain_unusable(target, person)
-            if target.provision and not target.provision.admits(person.identity):
-                raise ProvisioningRefused("identity outside the target's email_domains", profile=profile,
-                                          target_label=target.label,
-                                          email_domains=target.provision.email_domains) from None
-            if target.provision:
+            if target.provision and provision:
+                if not target.provision.admits(person.identity):
+                    raise ProvisioningRefused("identity outside the target's email_domains", profile=profile,
+                                              target_label=target.label,
+                                              email_domains=target.provision.email_domains) from None
                 self._provision(client, person, target, profile)
             raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
         except AwsInvalid:
             self._raise_if_domain_unusable(target, person)
             raise AwsRefused("DescribeUserProfile rejected the request") from None
-        tagged_owner = tags.get(self._policy.owner_tag)
-        if tagged_owner is None or not hmac.compare_digest(tagged_owner.encode(), person.owner.encode()):
+        if withdraws(tags, self._policy.owner_tag, person.owner):
+            raise ProfileRevoked(profile, profile=profile, target_label=target.label)
+        if not same_owner(tags.get(self._policy.owner_tag), person.owner):
             raise ProfileNotOwned(profile, profile=profile, target_label=target.label, domain_id=target.domain_id,
                                   owner_tag=self._policy.owner_tag, provisions=bool(target.provision))
         if described.status == "InService":
@@ -242,6 +253,19 @@ class Launcher:
         except AwsInvalid:
             raise AwsRefused("CreateUserProfile rejected the request") from None
         raise ProfilePreparing("created", profile=profile, target_label=target.label)
+
+    def withdrawn(self, person: Person, target: Target, profile: str) -> bool:
+        """Whether an administrator revoked this person's access to the profile (for the chooser, which offers
+        no link then). A cached ownership answer stands, as it does for launches; failures answer False, the
+        launch itself reports them."""
+        if self._owned.get((target.id, target.domain_id, profile, person.owner)):
+            return False
+        client = self._client(target, person, profile)
+        try:
+            _, tags = self._describe_with_tags(client, target, profile)
+        except (AwsNotFound, AwsInvalid, AwsRefused, AwsUnavailable):
+            return False
+        return withdraws(tags, self._policy.owner_tag, person.owner)
 
     # -- spaces -----------------------------------------------------------------------------------------
     def spaces(self, target: Target, person: Person | None = None) -> list[Space]:

@@ -35,6 +35,7 @@ from portal.web import (
 )
 
 PREPARING_REFRESH_SECONDS = 3
+WITHDRAWN_NOTE = "Access to this Studio has been withdrawn; contact the helpdesk."
 _OAUTH_PARAM = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
 
@@ -122,6 +123,10 @@ def chooser(person: Person) -> Response:
                                  "link": deep_link(base, LaunchRequest(target=target.id))}
         try:
             entry["profile"] = target.profile_name(person.claims)
+            if portal.launcher.withdrawn(person, target, entry["profile"]):
+                entry.update(link=None, note=WITHDRAWN_NOTE)
+                entries.append(entry)
+                continue
             for space in portal.launcher.spaces_for(target, entry["profile"], person):
                 app_type = space.app_type if space.app_type in APP_TYPES else None
                 entry["spaces"].append({"name": space.name, "shared": space.shared, "app_type": space.app_type,

@@ -130,9 +130,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("`SessionExpirationDurationInSeconds`: how long the Studio session lasts",
             env="PORTAL_STUDIO_SESSION_SECONDS", context="studioSessionSeconds", kind="int", default=43200,
             low=1800, high=43200, unit="seconds"),
-    Setting("lifetime of the portal's own session cookie", env="PORTAL_SESSION_TTL_SECONDS",
-            context="portalSessionSeconds", kind="int", default=8 * 3600, low=300, high=7 * 24 * 3600,
+    Setting("lifetime of the portal's own session cookie: after it the browser passes through the IdP again "
+            "(silently while the IdP session lives) and groups and claims are read afresh, so it bounds how long "
+            "an account disabled or a group removed at the IdP takes to matter (docs/deploy.md, *When someone "
+            "leaves*)", env="PORTAL_SESSION_TTL_SECONDS",
+            context="portalSessionSeconds", kind="int", default=3600, low=300, high=7 * 24 * 3600,
             unit="seconds"),
+    Setting("how long a warm container trusts a profile's ownership check; bounds how long a `revoke` takes to "
+            "reach the portal's pages (IAM refuses the presign at once)", env="PORTAL_OWNERSHIP_CACHE_SECONDS",
+            context="ownershipCacheSeconds", kind="int", default=60, low=0, high=300, unit="seconds"),
     # --- the function's sign-in and secrets (set by the stack from the identity source) ---------------------
     # Read by hand: https, or http on a loopback host (portal.config.check_endpoint_url).
     Setting("OIDC issuer URL; discovery at `<issuer>/.well-known/openid-configuration`", env="PORTAL_OIDC_ISSUER",

@@ -82,7 +82,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "endpointType": "private", "vpcEndpointIds": "vpce-0123456789abcdef0,vpce-0fedcba9876543210",
         "allowedCidrs": ["10.0.0.0/8"], "enforceOwnerTagInIam": True, "ownerTag": "owner-email",
         "identityClaim": "preferred_username", "urlExpiresSeconds": "60", "studioSessionSeconds": "3600",
-        "portalSessionSeconds": "3600", "logLevel": "debug", "requireVerifiedEmail": "false",
+        "portalSessionSeconds": "3600", "ownershipCacheSeconds": "0", "logLevel": "debug",
+        "requireVerifiedEmail": "false",
     },
     # -c targets='[...]' (a JSON string), next to the placeholder domainId that cdk.json ships
     "targets": {"targets": json.dumps(TARGETS)},

@@ -36,7 +36,8 @@ def test_cdk_json_defaults_are_valid_and_documented() -> None:
     assert config.cognito.federation is None and config.cognito.mfa == "required"
     assert config.cognito.feature_plan == "essentials" and config.cognito.domain_prefix is None
     assert (config.url_expires_seconds, config.studio_session_seconds, config.portal_session_seconds) == (
-        30, 43200, 28800)
+        30, 43200, 3600)
+    assert config.function_environment["PORTAL_OWNERSHIP_CACHE_SECONDS"] == "60"
     assert config.identity_claim == "email" and config.owner_tag == "studiouserid"
     assert not config.enforce_owner_tag_in_iam and config.require_verified_email
     assert config.network.endpoint_type == "regional" and not config.network.restricted
@@ -108,6 +109,9 @@ def test_federation_settings_are_typed() -> None:
                                        "from 1800 to 43200"),
     ({"studioSessionSeconds": "12h"}, "studioSessionSeconds: got '12h'"),
     ({"portalSessionSeconds": 10}, "portalSessionSeconds"),
+    ({"ownershipCacheSeconds": "301"}, "ownershipCacheSeconds: got '301'; expected a whole number of seconds "
+                                       "from 0 to 300"),
+    ({"ownershipCacheSeconds": -1}, "ownershipCacheSeconds: got -1"),
     ({"enforceOwnerTagInIam": "maybe"}, "enforceOwnerTagInIam: got 'maybe'; expected true or false"),
     ({"ownerTag": "aws:owner"}, "ownerTag: got 'aws:owner'; expected a tag key not starting with aws:"),
     ({"ownerTag": "owner tag!"}, "ownerTag: got 'owner tag!'"),

@@ -113,6 +113,7 @@ def test_mapping_and_lifetime_settings_reach_the_function(synth) -> None:
     assert env["PORTAL_IDENTITY_CLAIM"] == "preferred_username" and env["PORTAL_OWNER_TAG"] == "owner-email"
     assert env["PORTAL_URL_EXPIRES_SECONDS"] == "60" and env["PORTAL_STUDIO_SESSION_SECONDS"] == "3600"
     assert env["PORTAL_SESSION_TTL_SECONDS"] == "3600" and env["LOG_LEVEL"] == "DEBUG"
+    assert env["PORTAL_OWNERSHIP_CACHE_SECONDS"] == "0"
     assert env["PORTAL_DOMAIN_ID"] == DOMAIN
     # The documented opt-out for an IdP that never sends email_verified (the identity is not email here)
     assert env["PORTAL_REQUIRE_VERIFIED_EMAIL"] == "false"

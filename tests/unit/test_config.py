@@ -16,7 +16,8 @@ def test_defaults():
     assert settings.oidc_issuer == "https://idp.example.com"
     assert (settings.identity_claim, settings.owner_tag) == ("email", "studiouserid")
     assert (settings.url_expires_seconds, settings.studio_session_seconds, settings.session_ttl_seconds) == (
-        30, 43200, 28800)
+        30, 43200, 3600)
+    assert settings.ownership_cache_seconds == 60
     assert settings.base_url is None and settings.launch_role_arn is None
 
 
@@ -53,11 +54,19 @@ def test_session_key_list_is_split_newest_first():
     ({"PORTAL_STUDIO_SESSION_SECONDS": "1799"}, "PORTAL_STUDIO_SESSION_SECONDS"),
     ({"PORTAL_STUDIO_SESSION_SECONDS": "43201"}, "PORTAL_STUDIO_SESSION_SECONDS"),
     ({"PORTAL_SESSION_TTL_SECONDS": "10"}, "PORTAL_SESSION_TTL_SECONDS"),
+    ({"PORTAL_OWNERSHIP_CACHE_SECONDS": "-1"}, "PORTAL_OWNERSHIP_CACHE_SECONDS"),
+    ({"PORTAL_OWNERSHIP_CACHE_SECONDS": "301"}, "PORTAL_OWNERSHIP_CACHE_SECONDS"),
+    ({"PORTAL_OWNERSHIP_CACHE_SECONDS": "1m"}, "PORTAL_OWNERSHIP_CACHE_SECONDS"),
     ({"PORTAL_LAUNCH_ROLE_ARN": "my-role"}, "PORTAL_LAUNCH_ROLE_ARN"),
 ])
 def test_bad_values_fail_with_the_variables_name(change, variable):
     with pytest.raises(ConfigError, match=variable):
         load_settings(BASE | change)
+
+
+@pytest.mark.parametrize("raw, seconds", [("0", 0), ("300", 300), ("15", 15)])
+def test_ownership_cache_lifetime_is_a_setting(raw, seconds):
+    assert load_settings(BASE | {"PORTAL_OWNERSHIP_CACHE_SECONDS": raw}).ownership_cache_seconds == seconds
 
 
 def test_loopback_http_issuer_is_accepted_for_local_runs():

@@ -36,7 +36,7 @@ def test_sign_in_then_launch_then_second_click_skips_the_idp(portal):
     assert callback["statusCode"] == 302 and header(callback, "Location") == f"{BASE}/"
     session_cookie = set_cookies(callback)[SESSION_COOKIE]
     assert session_cookie["httponly"] and session_cookie["secure"] and session_cookie["samesite"] == "Lax"
-    assert int(session_cookie["max-age"]) == 28800
+    assert int(session_cookie["max-age"]) == 3600
     assert TRANSACTION_COOKIE not in portal.cookies
     # When they click the bookmark
     portal.expect_launch()
