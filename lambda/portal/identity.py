@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from portal.errors import IdentityUnusable, SignInFailed
+from portal.settings_catalog import RESOURCE_NAME_PATTERN
 
 PROFILE_NAME_MAX = 63
+# A `{claim}` placeholder of a target's profile template.
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 MAX_IDENTITY_LENGTH = 256
@@ -30,15 +35,28 @@ def owner_value(identity: str) -> str:
     return ascii_lower(identity)
 
 
+def _trimmed(name: str) -> str:
+    """Runs of '-' to one, none at either end, at most 63 characters (cutting may leave a trailing '-', which
+    the profile name pattern forbids)."""
+    return re.sub(r"-{2,}", "-", name).strip("-")[:PROFILE_NAME_MAX].rstrip("-")
+
+
 def profile_slug(identity: str) -> str:
     """Email local part (or the whole value), lower-cased, runs of other characters to one '-'."""
     local_part = identity.split("@", 1)[0] if "@" in identity else identity
-    slug = _NOT_SLUG.sub("-", ascii_lower(local_part)).strip("-")
-    # Cutting at 63 may leave a trailing '-', which the profile name pattern forbids.
-    slug = slug[:PROFILE_NAME_MAX].rstrip("-")
+    slug = _trimmed(_NOT_SLUG.sub("-", ascii_lower(local_part)))
     if not slug:
         raise IdentityUnusable("the identity has no letters or digits to form a Studio profile name")
     return slug
+
+
+def profile_name_from_template(template: str, claims: Mapping[str, Any]) -> str:
+    """The Studio profile name a target's template gives these claims: each `{claim}` mapped as the default is
+    (profile_slug), the whole trimmed the same way and checked against SageMaker's UserProfileName pattern."""
+    name = _trimmed(PLACEHOLDER.sub(lambda match: profile_slug(claim_value(dict(claims), match.group(1))), template))
+    if not RESOURCE_NAME_PATTERN.match(name):
+        raise IdentityUnusable("your identity does not form a valid Studio profile name")
+    return name
 
 
 def email_verified(claims: dict) -> bool:

@@ -13,20 +13,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.errors import IdentityUnusable
-from portal.identity import PROFILE_NAME_MAX, ascii_lower, claim_value, profile_slug
+from portal.identity import PLACEHOLDER, ascii_lower, profile_name_from_template
 from portal.settings_catalog import (
     CLAIM_NAME_PATTERN,
     DOMAIN_ID_PATTERN,
     REGION_PATTERN,
-    RESOURCE_NAME_PATTERN,
     ROLE_ARN_PATTERN,
     TAG_KEY_PATTERN,
     TARGET_ID_PATTERN,
     ConfigError,
 )
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _TEMPLATE_LITERAL = re.compile(r"^[a-z0-9-]*$")
 _KNOWN_FIELDS = {"id", "label", "domain_id", "region", "role_arn", "profile", "groups", "provision", "tag_session"}
 _PROVISION_FIELDS = {"execution_role_arn", "email_domains", "tags", "user_settings"}
@@ -64,17 +61,10 @@ class Target:
     tag_session: bool = False
 
     def claims_used(self) -> set[str]:
-        return set(_PLACEHOLDER.findall(self.profile))
+        return set(PLACEHOLDER.findall(self.profile))
 
     def profile_name(self, claims: Mapping[str, Any]) -> str:
-        def value(match: re.Match[str]) -> str:
-            return profile_slug(claim_value(dict(claims), match.group(1)))
-
-        name = _PLACEHOLDER.sub(value, self.profile)
-        name = re.sub(r"-{2,}", "-", name).strip("-")[:PROFILE_NAME_MAX].rstrip("-")
-        if not RESOURCE_NAME_PATTERN.match(name):
-            raise IdentityUnusable("your identity does not form a valid Studio profile name")
-        return name
+        return profile_name_from_template(self.profile, claims)
 
     def admits(self, groups: Iterable[str]) -> bool:
         return not self.groups or bool(set(self.groups) & set(groups))
@@ -171,8 +161,8 @@ def parse_target(raw: Any, index: int, identity_claim: str) -> Target:
 
 
 def _valid_template(template: str) -> bool:
-    placeholders = _PLACEHOLDER.findall(template)
-    literal = _PLACEHOLDER.sub("", template)
+    placeholders = PLACEHOLDER.findall(template)
+    literal = PLACEHOLDER.sub("", template)
     return (bool(placeholders) and 0 < len(template) <= 200 and "{" not in literal and "}" not in literal
             and all(CLAIM_NAME_PATTERN.match(name) for name in placeholders)
             and bool(_TEMPLATE_LITERAL.match(literal)))

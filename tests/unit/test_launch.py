@@ -5,6 +5,7 @@ import pytest
 from botocore.stub import Stubber
 
 from portal.aws import AwsGateway
+from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
     AwsUnavailable,
@@ -17,7 +18,7 @@ from portal.errors import (
     SpaceNotFound,
 )
 from portal.identity import owner_value
-from portal.launch import ExpiringCache, Launcher, LaunchPolicy, Person
+from portal.launch import Launcher, LaunchPolicy, Person
 from portal.targets import Provisioning, Target
 
 DOMAIN = "d-demo0portal01"
