@@ -71,7 +71,7 @@ def container(which: str, env: dict[str, str], event_file: str, bundle: Path) ->
 
 
 def build_host_bundle(directory: Path) -> Path:
-    from infra.function import build_bundle, host_wheel_platforms
+    from infra.bundling import build_bundle, host_wheel_platforms
 
     build_bundle(directory, platforms=host_wheel_platforms())
     return directory
@@ -80,7 +80,7 @@ def build_host_bundle(directory: Path) -> Path:
 def bundle_size() -> str:
     if os.environ.get("BENCH_SKIP_BUNDLE_SIZE") == "1":
         return "skipped (BENCH_SKIP_BUNDLE_SIZE=1)"
-    from infra.function import build_bundle
+    from infra.bundling import build_bundle
 
     with tempfile.TemporaryDirectory() as directory:
         build_bundle(Path(directory))

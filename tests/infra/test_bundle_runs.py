@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from botocore import xform_name
 
-from infra.function import build_bundle, host_wheel_platforms
+from infra.bundling import build_bundle, host_wheel_platforms
 from infra.sdk_data import SDK_OPERATIONS
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim

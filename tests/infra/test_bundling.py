@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.function import WHEEL_PLATFORMS, LocalBundling, source_hash
+from infra.bundling import WHEEL_PLATFORMS, LocalBundling, source_hash
 from infra.sdk_data import SDK_OPERATIONS
 from tests.infra.conftest import CONFIGS, ROOT, build
 
