@@ -250,8 +250,9 @@ class AwsGateway:
             raise _translate(error, "CreatePresignedDomainUrl") from None
 
     # -- Secrets Manager --------------------------------------------------------------------------
-    def get_secret(self, secret_id: str) -> str:
-        """A secret's string value, cached by Powertools Parameters for five minutes."""
+    def get_secret(self, secret_id: str, fresh: bool = False) -> str:
+        """A secret's string value, cached by Powertools Parameters for five minutes; ``fresh`` reads it from
+        Secrets Manager whatever the cache holds (and refreshes the cache)."""
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
@@ -262,7 +263,7 @@ class AwsGateway:
                     self._secrets = SecretsProvider(boto3_client=client)
         provider = self._secrets
         try:
-            value = provider.get(secret_id, max_age=300)
+            value = provider.get(secret_id, max_age=300, force_fetch=fresh)
         except GetParameterError as error:
             # Powertools raises its own error inside the except block of the AWS one.
             cause = error.__context__

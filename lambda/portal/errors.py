@@ -34,6 +34,12 @@ class SignInFailed(PortalError):
     reason = "signin_failed"
 
 
+class ClientRejected(SignInFailed):
+    """The token endpoint refused the portal's client credentials (``invalid_client``): rotated, or wrong."""
+
+    reason = "client_rejected"
+
+
 class SignInCancelled(SignInFailed):
     status = HTTPStatus.FORBIDDEN
     reason = "signin_cancelled"

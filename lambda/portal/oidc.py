@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from portal.config import ConfigError, check_endpoint_url
-from portal.errors import IdentityProviderUnavailable, PortalMisconfigured, SignInFailed
+from portal.errors import ClientRejected, IdentityProviderUnavailable, PortalMisconfigured, SignInFailed
 from portal.http import HttpError, JsonHttpClient
 
 if TYPE_CHECKING:
@@ -179,6 +179,9 @@ class OidcClient:
         try:
             document = self._http.post_form(metadata.token_endpoint, fields, headers)
         except HttpError as exc:
+            if exc.status in (400, 401) and isinstance(exc.body, dict) and exc.body.get("error") == "invalid_client":
+                # RFC 6749 5.2: the client itself was refused, not the code (a rotated or deleted client).
+                raise ClientRejected("the identity provider refused the portal's client credentials") from None
             if exc.status is not None and 400 <= exc.status < 500:
                 # invalid_grant and friends: a replayed, expired or foreign code.
                 raise SignInFailed("the identity provider refused the authorization code") from None

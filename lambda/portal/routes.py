@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from portal import runtime
-from portal.errors import PortalError, ProfilePreparing, SignInCancelled, SignInFailed
+from portal.errors import ClientRejected, PortalError, ProfilePreparing, SignInCancelled, SignInFailed
 from portal.identity import identity_from_claims, owner_value
 from portal.launch import Person
 from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
@@ -139,6 +139,9 @@ def chooser(person: Person) -> Response:
 
 def start_sign_in(return_to: str) -> Response:
     portal = runtime.get()
+    if portal.client_from_secret:
+        # Cognito's client is replaced on rotation: never send Cognito a client id it has just deleted.
+        portal.reread_client_credentials()
     request = portal.oidc.authorization_request(f"{base_url()}/callback")
     transaction = portal.transaction_sealer.seal(
         {"state": request.state, "nonce": request.nonce, "verifier": request.code_verifier,
@@ -168,7 +171,20 @@ def callback() -> Response:
     if not hmac.compare_digest(str(transaction.get("state", "")).encode(), state.encode()):
         raise SignInFailed("state does not match the transaction",
                            message="This sign-in response does not belong to the sign-in you started.")
-    id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", str(transaction.get("verifier", "")))
+    verifier = str(transaction.get("verifier", ""))
+    try:
+        id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", verifier)
+    except ClientRejected:
+        # Rotated while this person was signing in: read the credentials again, bypassing the cache.
+        client_id = portal.oidc.client_id
+        if not portal.reread_client_credentials():
+            raise
+        if portal.oidc.client_id != client_id:
+            # A new client, and the code belongs to the old one: start again with the new client. The IdP's
+            # session is still there, so the person is normally sent straight back without a prompt.
+            logger.info("sign-in restarted with the rotated OIDC client")
+            return start_sign_in(str(transaction.get("return_to", "/")))
+        id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", verifier)  # a new secret: once more
     claims = portal.oidc.verify_id_token(id_token, str(transaction.get("nonce", "")))
     identity = identity_from_claims(claims, portal.settings.identity_claim,
                                     email_must_be_verified=portal.settings.email_must_be_verified)

@@ -59,14 +59,30 @@ class Runtime:
             self.oidc.client_id, self.oidc.client_secret = _client_credentials(settings, self.aws)
 
 
+    @property
+    def client_from_secret(self) -> bool:
+        """The client id itself is read from the secret (Cognito's app client, replaced on rotation)."""
+        return bool(self.settings.oidc_client_secret_arn) and not self.settings.oidc_client_id
+
+    def reread_client_credentials(self) -> bool:
+        """Read the OIDC client's credentials from Secrets Manager now, bypassing the cache; True when they
+        changed. Called when the token endpoint answers ``invalid_client`` and, where the client id comes
+        from the secret, before each sign-in starts, so a replaced Cognito client is never sent to Cognito."""
+        if not self.settings.oidc_client_secret_arn:
+            return False
+        before = (self.oidc.client_id, self.oidc.client_secret)
+        self.oidc.client_id, self.oidc.client_secret = _client_credentials(self.settings, self.aws, fresh=True)
+        return (self.oidc.client_id, self.oidc.client_secret) != before
+
+
 def _sealers(keys: tuple[str, ...]) -> tuple[Sealer, Sealer]:
     return Sealer(keys, SESSION_COOKIE), Sealer(keys, TRANSACTION_COOKIE)
 
 
-def _client_credentials(settings: Settings, aws: AwsGateway) -> tuple[str, str | None]:
+def _client_credentials(settings: Settings, aws: AwsGateway, fresh: bool = False) -> tuple[str, str | None]:
     if not settings.oidc_client_secret_arn:
         return settings.oidc_client_id or "", settings.oidc_client_secret
-    raw = aws.get_secret(settings.oidc_client_secret_arn)
+    raw = aws.get_secret(settings.oidc_client_secret_arn, fresh=fresh)
     client_id, secret = settings.oidc_client_id, raw
     if raw.lstrip().startswith("{"):
         try:

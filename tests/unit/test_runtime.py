@@ -111,3 +111,18 @@ def test_configuration_error_becomes_a_clear_misconfiguration(monkeypatch):
     with pytest.raises(PortalMisconfigured, match="PORTAL_OIDC_ISSUER"):
         runtime.get()
     runtime.reset()
+
+
+def test_a_fresh_read_bypasses_the_cache(secrets):
+    # Given the client secret read once and cached for five minutes
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a", "client_secret": "b"}))
+    answer(stubber, SESSION_KEY_ARN, NEW_KEY)
+    built = runtime.build(load_settings(env()), gateway)
+    # When the client is replaced and the portal is told so (invalid_client) or starts a sign-in
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a2", "client_secret": "b2"}))
+    assert built.reread_client_credentials() is True
+    # Then Secrets Manager itself was asked, and the cache holds the new value for ordinary reads
+    assert (built.oidc.client_id, built.oidc.client_secret) == ("a2", "b2")
+    stubber.assert_no_pending_responses()
+    assert json.loads(gateway.get_secret(CLIENT_SECRET_NAME))["client_id"] == "a2"
