@@ -13,14 +13,9 @@ import pytest
 from botocore.validate import ParamValidator
 
 from local._http import LocalServer
-from local.sagemaker_sim import (
-    SageMakerSim,
-    StudioTokenError,
-    _compiled,
-    constraint_errors,
-    service_model,
-)
+from local.sagemaker_sim import SageMakerSim, StudioTokenError
 from local.seed import DEMO_DOMAIN_ID, SSO_DOMAIN_ID
+from local.sim_validation import _compiled, constraint_errors, service_model
 from tests.local.conftest import make_client
 from tests.support.http_client import Browser
 
