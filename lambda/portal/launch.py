@@ -26,7 +26,6 @@ from portal.aws import AwsConflict, AwsGateway, AwsInvalid, AwsNotFound, Space, 
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
-    AwsUnavailable,
     DomainUnusable,
     PortalError,
     ProfileNotFound,
@@ -73,6 +72,10 @@ class Launch:
     domain_id: str
 
 
+def _owned_key(person: Person, target: Target, profile: str) -> tuple[str, str, str, str]:
+    return target.id, target.domain_id, profile, person.owner
+
+
 class Launcher:
     def __init__(self, gateway: AwsGateway, policy: LaunchPolicy, clock=time.time):
         self._aws = gateway
@@ -87,7 +90,7 @@ class Launcher:
     def launch(self, person: Person, target: Target, space: str | None = None,
                landing_uri: str | None = None) -> Launch:
         profile = target.profile_name(person.claims)
-        key = (target.id, target.domain_id, profile, person.owner)
+        key = _owned_key(person, target, profile)
         if not self._owned.get(key):
             self.check_profile(person, target, profile)
             self._owned.put(key, True)
@@ -123,7 +126,7 @@ class Launcher:
         """Raise unless the profile exists, is this person's, and is in service (creating it if allowed)."""
         client = self._client(target, person, profile)
         try:
-            described, tags = self._describe_with_tags(client, target, profile)
+            described = self._owned_profile(client, person, target, profile)
         except AwsNotFound:
             self._raise_if_domain_unusable(target, person)
             if target.provision and provision:
@@ -133,14 +136,6 @@ class Launcher:
                                               email_domains=target.provision.email_domains) from None
                 self._provision(client, person, target, profile)
             raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
-        except AwsInvalid:
-            self._raise_if_domain_unusable(target, person)
-            raise AwsRefused("DescribeUserProfile rejected the request") from None
-        if withdraws(tags, self._policy.owner_tag, person.owner):
-            raise ProfileRevoked(profile, profile=profile, target_label=target.label)
-        if not same_owner(tags.get(self._policy.owner_tag), person.owner):
-            raise ProfileNotOwned(profile, profile=profile, target_label=target.label, domain_id=target.domain_id,
-                                  owner_tag=self._policy.owner_tag, provisions=bool(target.provision))
         if described.status == "InService":
             return
         if target.provision and described.status in _SETTLING:
@@ -149,6 +144,20 @@ class Launcher:
                                       profile_status=described.status, stuck=True)
             raise ProfilePreparing(described.status, profile=profile, target_label=target.label)
         raise ProfileNotReady(described.status, profile=profile, profile_status=described.status)
+
+    def _owned_profile(self, client: Any, person: Person, target: Target, profile: str) -> UserProfile:
+        """The profile, once its owner tag is this person's (AwsNotFound when it does not exist)."""
+        try:
+            described, tags = self._describe_with_tags(client, target, profile)
+        except AwsInvalid:
+            self._raise_if_domain_unusable(target, person)
+            raise AwsRefused("DescribeUserProfile rejected the request") from None
+        if withdraws(tags, self._policy.owner_tag, person.owner):
+            raise ProfileRevoked(profile, profile=profile, target_label=target.label)
+        if not same_owner(tags.get(self._policy.owner_tag), person.owner):
+            raise ProfileNotOwned(profile, profile=profile, target_label=target.label, domain_id=target.domain_id,
+                                  owner_tag=self._policy.owner_tag, provisions=bool(target.provision))
+        return described
 
     def _describe_with_tags(self, client: Any, target: Target, profile: str) -> tuple[UserProfile, dict[str, str]]:
         """DescribeUserProfile, and ListTags of the profile it describes: side by side when its ARN is predictable.
@@ -220,19 +229,6 @@ class Launcher:
             raise AwsRefused("CreateUserProfile rejected the request") from None
         raise ProfilePreparing("created", profile=profile, target_label=target.label)
 
-    def withdrawn(self, person: Person, target: Target, profile: str) -> bool:
-        """Whether an administrator revoked this person's access to the profile (for the chooser, which offers
-        no link then). A cached ownership answer stands, as it does for launches; failures answer False, the
-        launch itself reports them."""
-        if self._owned.get((target.id, target.domain_id, profile, person.owner)):
-            return False
-        client = self._client(target, person, profile)
-        try:
-            _, tags = self._describe_with_tags(client, target, profile)
-        except (AwsNotFound, AwsInvalid, AwsRefused, AwsUnavailable):
-            return False
-        return withdraws(tags, self._policy.owner_tag, person.owner)
-
     # -- spaces -----------------------------------------------------------------------------------------
     def spaces(self, target: Target, person: Person | None = None) -> list[Space]:
         cached = self._spaces.get(target.id)
@@ -241,8 +237,18 @@ class Launcher:
             self._spaces.put(target.id, cached)
         return cached
 
-    def spaces_for(self, target: Target, profile: str, person: Person | None = None) -> list[Space]:
-        """The spaces this profile may open: its own private spaces and every shared space."""
+    def owned_spaces(self, person: Person, target: Target, profile: str) -> list[Space]:
+        """The spaces the chooser may name for this profile: its own private spaces and the shared ones, and
+        only once the profile's ownership check passed (a look-alike colleague learns no space names). A cached
+        ownership answer stands, as it does for launches; a revoked profile raises ProfileRevoked."""
+        key = _owned_key(person, target, profile)
+        if not self._owned.get(key):
+            try:
+                described = self._owned_profile(self._client(target, person, profile), person, target, profile)
+            except AwsNotFound:
+                raise ProfileNotFound(profile, profile=profile, target_label=target.label) from None
+            if described.status == "InService":
+                self._owned.put(key, True)  # the same fact launch() caches after check_profile
         return [space for space in self.spaces(target, person) if space.shared or space.owner == profile]
 
     def check_space(self, target: Target, profile: str, space_name: str, person: Person | None = None) -> Space:

@@ -14,7 +14,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from portal import runtime
-from portal.errors import ClientRejected, PortalError, ProfilePreparing, SignInCancelled, SignInFailed
+from portal.errors import (
+    ClientRejected,
+    PortalError,
+    ProfileNotFound,
+    ProfileNotOwned,
+    ProfilePreparing,
+    ProfileRevoked,
+    SignInCancelled,
+    SignInFailed,
+)
 from portal.identity import identity_from_claims, owner_value
 from portal.launch import Person
 from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
@@ -123,14 +132,14 @@ def chooser(person: Person) -> Response:
                                  "link": deep_link(base, LaunchRequest(target=target.id))}
         try:
             entry["profile"] = target.profile_name(person.claims)
-            if portal.launcher.withdrawn(person, target, entry["profile"]):
-                entry.update(link=None, note=WITHDRAWN_NOTE)
-                entries.append(entry)
-                continue
-            for space in portal.launcher.spaces_for(target, entry["profile"], person):
+            for space in portal.launcher.owned_spaces(person, target, entry["profile"]):
                 app_type = space.app_type if space.app_type in APP_TYPES else None
                 entry["spaces"].append({"name": space.name, "shared": space.shared, "app_type": space.app_type,
                                         "link": deep_link(base, LaunchRequest(target.id, space.name, app_type))})
+        except ProfileRevoked:
+            entry.update(link=None, note=WITHDRAWN_NOTE)
+        except (ProfileNotFound, ProfileNotOwned):
+            pass  # nothing of this profile is shown; the link explains when followed
         except PortalError:
             entry["note"] = "Spaces can't be listed right now; the link above still opens Studio."
         entries.append(entry)

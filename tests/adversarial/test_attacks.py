@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from portal import runtime
+from portal.aws import AwsGateway, Space, UserProfile
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
 from portal.sealing import Sealer
 from tests.support.events import header, set_cookies
@@ -422,3 +423,56 @@ def test_T20_a_safe_path_reaches_studio_decoded(portal):
     signed_in(portal)
     portal.expect_launch(presign_params={"LandingUri": "app:JupyterLab:lab/tree/a b.ipynb"})
     assert portal.get(f"/?app=JupyterLab&path={quote('lab/tree/a%20b.ipynb', safe='')}")["statusCode"] == 302
+
+
+# -- T21 look-alikes on the chooser ---------------------------------------------------------------------
+class OneDomainOfJohnDoes(AwsGateway):
+    """Every profile exists, is in service and belongs to john-doe@example.com; the domain has john-doe's
+    private space and a shared one. Answers in any order, so it shows what a chooser would reveal."""
+
+    def __init__(self):
+        super().__init__()
+        self.listed = 0
+
+    def sagemaker(self, *args, **kwargs):
+        return None
+
+    def describe_user_profile(self, client, domain_id, profile):
+        return UserProfile(arn=f"arn:aws:sagemaker:us-east-1:1:user-profile/{domain_id}/{profile}", status="InService")
+
+    def list_tags(self, client, resource_arn):
+        return {"studiouserid": "john-doe@example.com"}
+
+    def list_spaces(self, client, domain_id):
+        self.listed += 1
+        return [Space("john-doe-secret-merger", "john-doe", False, "JupyterLab", "InService"),
+                Space("team-room", None, True, "JupyterLab", "InService")]
+
+
+TWO_STUDIOS = json.dumps([{"id": "one", "label": "One", "domain_id": "d-demo0portal01"},
+                          {"id": "two", "label": "Two", "domain_id": "d-demo0portal02"}])
+
+
+@pytest.fixture
+def john_does():
+    gateway = OneDomainOfJohnDoes()
+    portal = Portal({"PORTAL_TARGETS": TWO_STUDIOS, "PORTAL_DOMAIN_ID": ""}, gateway=gateway)
+    yield portal, gateway
+    runtime.reset()
+
+
+def test_T21_a_look_alike_colleague_sees_no_names_of_someone_elses_spaces(john_does):
+    portal, gateway = john_does
+    # john.doe@ maps to john-doe, which belongs to john-doe@
+    portal.sign_in(email="john.doe@example.com")
+    response = portal.get("/")
+    assert response["statusCode"] == 200 and "Choose where to go" in response["body"]
+    assert "john-doe-secret-merger" not in response["body"] and "team-room" not in response["body"]
+    assert gateway.listed == 0  # the spaces were never even listed
+
+
+def test_T21_the_owner_sees_their_private_and_the_shared_spaces(john_does):
+    portal, _ = john_does
+    portal.sign_in(email="john-doe@example.com")
+    body = portal.get("/")["body"]
+    assert "john-doe-secret-merger" in body and "team-room" in body

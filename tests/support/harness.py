@@ -31,7 +31,8 @@ _SESSION = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t
 class Portal:
     """One warm container: the handler, its IdP and its stubbed SageMaker."""
 
-    def __init__(self, env=None):
+    def __init__(self, env=None, gateway=None):
+        """``gateway``: an AwsGateway of the test's own instead of the stubbed SageMaker."""
         settings = load_settings(ENV | (env or {}))
         self.idp = ScriptedIdentityProvider(issuer=settings.oidc_issuer)
         self.http = FakeHttp(self.idp)
@@ -39,8 +40,9 @@ class Portal:
         self.sagemaker = session.client("sagemaker")
         self.stubber = Stubber(self.sagemaker)
         self.stubber.activate()
-        gateway = AwsGateway(session)
-        gateway._clients[("sagemaker", None)] = self.sagemaker
+        if gateway is None:
+            gateway = AwsGateway(session)
+            gateway._clients[("sagemaker", None)] = self.sagemaker
         built = runtime.build(settings, gateway)
         built.oidc._http = self.http
         runtime._current = built

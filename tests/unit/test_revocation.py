@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from portal.errors import AwsRefused, ProfileNotOwned, ProfileRevoked
+from portal.errors import AwsRefused, AwsUnavailable, ProfileNotFound, ProfileNotOwned, ProfileRevoked
 from portal.launch import Launcher
 from portal.revocation import REVOKED_TAG, Revocation, parse, record, withdraws
 from tests.unit.test_launch import ARN, DOMAIN, POLICY, TARGET, expect_presign, gateway, person, sagemaker, session
@@ -104,24 +104,33 @@ def test_a_presign_denied_for_another_reason_stays_a_refusal(gateway, sagemaker)
 
 
 # -- the chooser ------------------------------------------------------------------------------------------
-def test_withdrawn_reads_the_tags_unless_ownership_is_cached(gateway, sagemaker):
+def test_the_chooser_reads_the_tags_unless_ownership_is_cached(gateway, sagemaker):
     _, stubber = sagemaker
     launcher = Launcher(gateway, POLICY)
     expect_tags(stubber, {REVOKED_TAG: record("alice@example.com", WHEN)})
-    assert launcher.withdrawn(person("alice@example.com"), TARGET, "alice")
+    with pytest.raises(ProfileRevoked):
+        launcher.owned_spaces(person("alice@example.com"), TARGET, "alice")
     expect_tags(stubber, {"studiouserid": "alice@example.com"})
-    assert not launcher.withdrawn(person("alice@example.com"), TARGET, "alice")
-    # A launch caches ownership: the chooser trusts it as launches do (no AWS call stubbed)
+    stubber.add_response("list_spaces", {"Spaces": []})
+    assert launcher.owned_spaces(person("alice@example.com"), TARGET, "alice") == []
+    # The chooser's check serves the next launch, which then makes one call
+    expect_presign(stubber)
+    launcher.launch(person("alice@example.com"), TARGET)
+    # And a launch's check serves the chooser, which trusts it as launches do (only ListSpaces stubbed)
+    launcher = Launcher(gateway, POLICY)
     expect_tags(stubber, {"studiouserid": "alice@example.com"})
     expect_presign(stubber)
     launcher.launch(person("alice@example.com"), TARGET)
-    assert not launcher.withdrawn(person("alice@example.com"), TARGET, "alice")
+    stubber.add_response("list_spaces", {"Spaces": []})
+    assert launcher.owned_spaces(person("alice@example.com"), TARGET, "alice") == []
 
 
-def test_withdrawn_leaves_failures_to_the_launch(gateway, sagemaker):
+def test_the_chooser_leaves_failures_to_the_launch_page(gateway, sagemaker):
     _, stubber = sagemaker
     stubber.add_client_error("describe_user_profile", "ResourceNotFound", "no such profile")
     stubber.add_client_error("describe_user_profile", "ThrottlingException", "slow down", http_status_code=400)
     launcher = Launcher(gateway, POLICY)
-    assert not launcher.withdrawn(person("alice@example.com"), TARGET, "alice")
-    assert not launcher.withdrawn(person("alice@example.com"), TARGET, "alice")
+    with pytest.raises(ProfileNotFound):
+        launcher.owned_spaces(person("alice@example.com"), TARGET, "alice")
+    with pytest.raises(AwsUnavailable):
+        launcher.owned_spaces(person("alice@example.com"), TARGET, "alice")
