@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)/lambda:$(CURDIR)
 
-.PHONY: help dev test test-fast lint synth deploy destroy fuzz load bench clean
+.PHONY: help dev test test-fast lint synth deploy destroy fuzz load bench messages translations clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,21 @@ load: $(VENV)/.installed ## A longer load run on loopback (500 users x 5 clicks)
 
 bench: $(VENV)/.installed ## Cold start (from the Lambda bundle), warm launch and memory against a bare handler
 	$(PY) -m bench
+
+# The pages' translations: .po sources (edit these) and the compiled .mo the function reads, both committed.
+LOCALE := lambda/portal/locale
+PYBABEL := $(VENV)/bin/pybabel
+
+messages: $(VENV)/.installed ## Extract the pages' texts into lambda/portal/locale (messages.pot, each language's .po)
+	$(PYBABEL) --quiet extract --mapping-file babel.cfg --output-file $(LOCALE)/messages.pot --add-comments Translators: \
+	  --add-location=file --sort-by-file --no-wrap --project "SageMaker Studio portal" --version 1 \
+	  --header-comment "# The texts of the portal's pages, as written in templates/ and lambda/portal (make messages)." \
+	  lambda/portal templates
+	$(PYBABEL) --quiet update --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) --domain messages \
+	  --no-wrap --ignore-obsolete
+
+translations: $(VENV)/.installed ## Compile the .po translations into the .mo files the function ships
+	$(PYBABEL) compile --directory $(LOCALE) --domain messages --statistics
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .coverage

@@ -12,6 +12,7 @@ process, as AWS runs elsewhere.
   memory       peak RSS after the first launch
   warm launch  per request, ownership cached; and AWS calls per warm launch
   bundle       size of the deployed (arm64) Lambda bundle, unless BENCH_SKIP_BUNDLE_SIZE=1
+and, separately, what a page costs in each of a few languages after a cold launch (bench/page_child.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim
 from tests.support.container import lambda_environment, signed_in_launch_event
+from tests.support.events import rest_event
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
@@ -68,6 +70,54 @@ def container(which: str, env: dict[str, str], event_file: str, bundle: Path) ->
     result = json.loads(lines[-1])
     result["cold_start"] = result["done"] - started
     return result
+
+
+# English (the source: no catalog), and two catalogs; a sign-in error page, rendered by the exception handler.
+PAGE_LANGUAGES = ("en", "de", "ja")
+PAGE_PATH = "/callback?error=access_denied"
+PAGE_RENDERS = 200
+
+
+def page_container(env: dict[str, str], launch_file: str, page_file: str, bundle: Path) -> dict:
+    with tempfile.TemporaryFile("w+") as stdout:
+        done = subprocess.run([sys.executable, "-S", "-m", "bench.page_child", launch_file, page_file,  # noqa: S603
+                               str(PAGE_RENDERS)], env={**env, "PYTHONPATH": os.pathsep.join([str(bundle), str(ROOT)])},
+                              cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True, check=False)
+        stdout.seek(0)
+        lines = stdout.read().strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"the page process failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def page_figures(env: dict[str, str], launch_file: str, bundle: Path, workdir: Path) -> None:
+    """The pages in the reader's language: a launch loads none of it, and a page adds one catalog read."""
+    path, _, query = PAGE_PATH.partition("?")
+    runs: dict[str, list[dict]] = {language: [] for language in PAGE_LANGUAGES}
+    files = {}
+    for language in PAGE_LANGUAGES:
+        files[language] = str(workdir / f"page-{language}.json")
+        name, _, value = query.partition("=")
+        event = rest_event(path, query={name: [value]}, headers={"Accept-Language": language})
+        Path(files[language]).write_text(json.dumps(event))
+    for round_number in range(ROUNDS):
+        shift = round_number % len(PAGE_LANGUAGES)
+        for language in PAGE_LANGUAGES[shift:] + PAGE_LANGUAGES[:shift]:
+            runs[language].append(page_container(env, launch_file, files[language], bundle))
+
+    def median(language: str, figure: str) -> float:
+        return statistics.median(run[figure] for run in runs[language]) * 1000
+
+    loaded = sorted({name for language in PAGE_LANGUAGES for run in runs[language] for name in run["loaded_by_launch"]})
+    print(f"\n[Pages in the reader's language: {PAGE_PATH}, median of {ROUNDS} processes per language]")
+    print(f"  a cold launch loads of the page machinery: {', '.join(loaded) or 'nothing'}")
+    print(f"  after it, importing Jinja2 {median('en', 'jinja_import'):.1f} ms, then its i18n extension and gettext "
+          f"{median('en', 'i18n_import'):.1f} ms")
+    for language in PAGE_LANGUAGES:
+        catalog = "no catalog: the source language" if language == "en" else \
+            f"of which reading its catalog {median(language, 'catalog_load'):.2f} ms"
+        print(f"  {language:5} first page {median(language, 'first_page'):6.2f} ms ({catalog}); warm page "
+              f"{median(language, 'warm_page'):.2f} ms")
 
 
 def build_host_bundle(directory: Path) -> Path:
@@ -151,6 +201,7 @@ def main() -> None:
                          else "Powertools Tracer off (POWERTOOLS_TRACE_DISABLED=true)")
                 print(f"\n[{label}]")
                 report(runs)
+            page_figures(environment(server.url, tracing=True), event_file, bundle, Path(workdir))
             print(f"\nLambda bundle (arm64, as deployed): {bundle_size()}")
         finally:
             server.stop()

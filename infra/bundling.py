@@ -25,14 +25,16 @@ PYTHON_VERSION = "3.13"
 # Lambda's python3.13 runs on Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2_34 runs there.
 # pip does not widen an explicit --platform to older glibc tags, so each family is listed.
 WHEEL_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", "tests", ".DS_Store")
+# The translations ship compiled (.mo); their sources (.po, .pot) stay in the repository.
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", "tests", ".DS_Store",
+                                  "*.po", "*.pot")
 # Lambda's /var/task is read-only, so Python cannot write the bytecode of modules shipped without it and
 # compiles them again on every cold start. The bundle therefore ships .pyc files, compiled by the synth's own
 # interpreter, which must be the runtime's version: CPython ignores the .pyc of another version
 # (cpython-312 next to a 3.13 runtime is dead weight). On another version the bundle ships no bytecode.
 COMPILE_BYTECODE = sys.version_info[:2] == tuple(int(part) for part in PYTHON_VERSION.split("."))
 # Bump when the recipe below changes, so that cdk.out does not serve a bundle made by the old recipe.
-_RECIPE = (f"v3 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} bytecode={COMPILE_BYTECODE}"
+_RECIPE = (f"v4 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} bytecode={COMPILE_BYTECODE}"
            f" sdk={sorted((service, sorted(names)) for service, names in SDK_OPERATIONS.items())}")
 
 
@@ -48,7 +50,8 @@ def host_wheel_platforms() -> tuple[str, ...]:
 def build_bundle(output: Path, root: Path = PROJECT_ROOT, python: str = sys.executable,
                  platforms: tuple[str, ...] = WHEEL_PLATFORMS) -> None:
     """Lay out /var/task: platform wheels of lambda/requirements.txt (boto3 and botocore included, botocore's
-    data pruned to what the function calls: infra/sdk_data.py), then portal/ and templates/."""
+    data pruned to what the function calls: infra/sdk_data.py), then portal/ (with the compiled translations,
+    portal/locale/*/LC_MESSAGES/messages.mo) and templates/."""
     command = [
         python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--no-compile",
         "--target", str(output), "--implementation", "cp", "--python-version", PYTHON_VERSION,
@@ -123,6 +126,7 @@ def portal_code(root: Path = PROJECT_ROOT) -> lambda_.Code:
         "rm -rf /asset-output/bin",
         "python /asset-input/infra/sdk_data.py /asset-output",
         "cp -r /asset-input/lambda/portal /asset-output/portal",
+        r"find /asset-output/portal \( -name '*.po' -o -name '*.pot' \) -delete",
         "cp -r /asset-input/templates /asset-output/templates",
         "find /asset-output -name __pycache__ -prune -exec rm -rf {} +",
         # The build image runs the function's Python version, so its bytecode is the one Lambda loads.

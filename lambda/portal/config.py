@@ -17,6 +17,7 @@ from portal.settings_catalog import (
     BY_ENV,
     DECLARATIVE_KINDS,
     ENV_BOOLEANS,
+    LANGUAGES,
     SETTINGS,
     ConfigError,
     Setting,
@@ -25,7 +26,7 @@ from portal.settings_catalog import (
 from portal.targets import Target, parse_targets
 
 __all__ = ["ConfigError", "Settings", "check_endpoint_url", "is_loopback_host", "load_mapping", "load_settings",
-           "parse_session_keys", "read_setting"]
+           "parse_languages", "parse_session_keys", "read_setting"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Settings:
     title: str
     helpdesk: str | None
     ownership_cache_seconds: int
+    languages: tuple[str, ...]  # the first is the last resort
 
     @property
     def email_must_be_verified(self) -> bool:
@@ -152,6 +154,19 @@ def parse_authorize_params(raw: str, name: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def parse_languages(env: Mapping[str, str]) -> tuple[str, ...]:
+    """PORTAL_LANGUAGES as the tuple pages are offered in, in the declared spelling; unset, every shipped one."""
+    setting = BY_ENV["PORTAL_LANGUAGES"]
+    raw = read_setting(env, setting)
+    if raw is None:
+        return LANGUAGES
+    by_tag = {language.lower(): language for language in LANGUAGES}
+    languages = tuple(by_tag[part.strip().lower()] for part in raw.split(","))
+    if len(set(languages)) != len(languages):
+        raise ConfigError(f"PORTAL_LANGUAGES must be {setting.expected()}, got {raw!r}")
+    return languages
+
+
 def _issuers(raw: str, name: str) -> tuple[str, ...]:
     return tuple(check_endpoint_url(part.strip().rstrip("/"), name) for part in raw.split(",") if part.strip())
 
@@ -178,7 +193,7 @@ def load_mapping(env: Mapping[str, str]) -> tuple[tuple[Target, ...], str, str]:
 # Read by hand below, or by Powertools; every other PORTAL_ setting lands on the Settings field of its name.
 _BY_HAND = frozenset({"PORTAL_DOMAIN_ID", "PORTAL_TARGETS", "PORTAL_IDENTITY_CLAIM", "PORTAL_GROUPS_CLAIM",
                       "PORTAL_OIDC_ISSUER", "PORTAL_SESSION_KEY", "PORTAL_BASE_URL", "PORTAL_OIDC_AUTHORIZE_PARAMS",
-                      "PORTAL_LOGIN_INITIATORS"})
+                      "PORTAL_LOGIN_INITIATORS", "PORTAL_LANGUAGES"})
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -225,4 +240,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oidc_authorize_params=parse_authorize_params(_raw(env, BY_ENV["PORTAL_OIDC_AUTHORIZE_PARAMS"]),
                                                      "PORTAL_OIDC_AUTHORIZE_PARAMS"),
         login_initiators=_issuers(_raw(env, BY_ENV["PORTAL_LOGIN_INITIATORS"]), "PORTAL_LOGIN_INITIATORS"),
+        languages=parse_languages(env),
     )

@@ -1,7 +1,8 @@
-"""HTML pages from the Jinja2 templates, with the security headers every page carries.
+"""HTML pages from the Jinja2 templates, in the reader's language, with the security headers every page carries.
 
 The stylesheet is inlined in each page and allowed by its hash, so the Content-Security-Policy can
-forbid every external and inline resource but that one.
+forbid every external and inline resource but that one. Texts are marked for translation with Jinja2's i18n
+extension (``{% trans %}``, ``_()``; portal/i18n.py has the catalogs).
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import hashlib
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def find_templates_dir() -> Path:
@@ -51,14 +56,33 @@ def security_headers() -> dict[str, str]:
 
 class Pages:
     def __init__(self, templates_dir: Path | None = None):
+        self._directory = templates_dir or find_templates_dir()
+        self._environments: dict[str, Environment] = {}  # one per language, for the container's life
+
+    def _environment(self, language: str) -> Environment:
+        if language not in self._environments:
+            self._environments[language] = self._new_environment(language)
+        return self._environments[language]
+
+    def _new_environment(self, language: str) -> Environment:
         # Imported here: a launch that ends in a redirect renders no page, so Jinja2 stays off the cold path.
         from jinja2 import Environment, FileSystemLoader
 
-        directory = templates_dir or find_templates_dir()
-        self._env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, auto_reload=False)
+        from portal import i18n
 
-    def render(self, template: str, **context) -> str:
+        catalog = i18n.translations(language)
+        environment = Environment(loader=FileSystemLoader(str(self._directory)), autoescape=True,
+                                  auto_reload=False, extensions=["jinja2.ext.i18n"])
+        # Whitespace and line breaks inside {% trans %} are folded, as `make messages` extracts them.
+        environment.policies["ext.i18n.trimmed"] = True
+        # newstyle: the values a translation names are escaped as they go in, as everywhere on the page.
+        environment.install_gettext_translations(catalog, newstyle=True)
+        environment.filters["translated"] = lambda text: i18n.translate(text, catalog)
+        return environment
+
+    def render(self, template: str, language: str = "en", **context) -> str:
         from markupsafe import Markup
 
         # The stylesheet is our own file, not input: it must reach the page unescaped to match its hash.
-        return self._env.get_template(template).render(css=Markup(_stylesheet()), **context)  # noqa: S704
+        return self._environment(language).get_template(template).render(
+            css=Markup(_stylesheet()), language=language, **context)  # noqa: S704

@@ -145,6 +145,11 @@ def get() -> Runtime:
     return _current
 
 
+def current() -> Runtime | None:
+    """The container's runtime if it is built, without building it (a page rendered before or without it)."""
+    return _current
+
+
 def reset() -> None:
     """Forget the container's state (tests, and the local runner after changing the environment)."""
     global _current

@@ -53,6 +53,9 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The languages the pages are shipped in (BCP 47 tags; catalogs in portal/locale), English, the source, first.
+LANGUAGES = ("en", "de", "fr", "es", "pt-BR", "ja")
+LANGUAGE_LIST_PATTERN = re.compile(rf"^(?i:{'|'.join(LANGUAGES)})(?:\s*,\s*(?i:{'|'.join(LANGUAGES)}))*$")
 # cdk.json ships this domain id so that `make synth` works on a fresh clone; deploying it is refused loudly.
 PLACEHOLDER_DOMAIN_ID = "d-xxxxxxxxxxxx"
 
@@ -168,6 +171,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("shown on every page: a URL or `mailto:` address (as a link), a phone number (`tel:` link) or any other "
             "text", env="PORTAL_HELPDESK",
             pattern=re.compile(r"^[^\x00-\x1f\x7f]{1,200}$"), allowed="at most 200 printable characters"),
+    # Read by hand: portal.config.parse_languages (each listed once), after the pattern check here.
+    Setting("the languages pages are offered in, chosen from the browser's `Accept-Language`; the first is the "
+            "last resort for a browser that asks for none of them (README.md, *Pages in the employee's language*)",
+            env="PORTAL_LANGUAGES", context="languages", pattern=LANGUAGE_LIST_PATTERN,
+            allowed="comma-separated, each once: " + ", ".join(LANGUAGES),
+            shown_default="all: `" + ",".join(LANGUAGES) + "`"),
     # Read by hand: portal.pages, at import.
     Setting("where the page templates are, when neither next to the package (the bundle) nor in the repository",
             env="PORTAL_TEMPLATES_DIR", kind="path", shown_default="found"),

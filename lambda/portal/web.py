@@ -3,6 +3,7 @@ redirects and pages, and the event shape API Gateway's REST proxy integration se
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from http import HTTPStatus
@@ -12,8 +13,8 @@ from urllib.parse import quote, urlencode
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
-from portal import runtime
-from portal.config import is_loopback_host
+from portal import i18n, runtime
+from portal.config import ConfigError, is_loopback_host, parse_languages
 from portal.errors import BadRequest, PortalError
 from portal.pages import Pages, security_headers
 
@@ -116,10 +117,29 @@ def redirect(location: str, cookies: list[Cookie] | None = None) -> Response:
     return Response(status_code=HTTPStatus.FOUND, headers=headers, cookies=cookies or [])
 
 
+def page_language() -> str:
+    """The reader's language (Accept-Language) among those offered. A page rendered before the runtime is built,
+    or because it cannot be, reads PORTAL_LANGUAGES itself, and offers every shipped language if it is invalid
+    (the misconfiguration page names it)."""
+    built = runtime.current()
+    if built is not None:
+        offered = built.settings.languages
+    else:
+        try:
+            offered = parse_languages(os.environ)
+        except ConfigError:
+            offered = i18n.SHIPPED_LANGUAGES
+    headers = app.current_event.multi_value_headers or {}
+    sent = [value for name, listed in headers.items() if name.lower() == "accept-language" for value in listed or []]
+    return i18n.negotiate(",".join(sent) or app.current_event.headers.get("accept-language"), offered)
+
+
 def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | None = None, **context: Any) -> Response:
-    body = pages().render(template, base_url=safe_base_url(), request_id=request_id(), **context)
-    return Response(status_code=status, content_type=HTML, body=body, headers=dict(security_headers()),
-                    cookies=cookies or [])
+    language = page_language()
+    body = pages().render(template, language, base_url=safe_base_url(), request_id=request_id(), **context)
+    # Vary: the same URL is a different page in another language (nothing caches these pages: no-store).
+    headers = {**security_headers(), "Content-Language": language, "Vary": "Accept-Language"}
+    return Response(status_code=status, content_type=HTML, body=body, headers=headers, cookies=cookies or [])
 
 
 def _is_str_map(value: Any, multi: bool) -> bool:

@@ -27,7 +27,9 @@ from infra.sdk_data import SDK_OPERATIONS
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim
 from local.seed import DEMO_DOMAIN_ID
+from portal.i18n import SHIPPED_LANGUAGES, catalog_name
 from tests.support.container import lambda_environment, signed_in_launch_event
+from tests.support.events import rest_event
 
 pytestmark = [pytest.mark.infra,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Lambda bundle runs on Linux")]
@@ -134,6 +136,50 @@ def test_the_bundle_launches_studio_and_makes_every_call_with_its_own_pruned_bot
     assert result["s3"] == "unknown"
 
 
+# A page in each shipped language, rendered by the bundle alone: its catalogs load from /var/task.
+PAGES_CHILD = r"""
+import json, sys
+bundle, events = sys.argv[1], json.loads(sys.argv[2])
+sys.path[:0] = [bundle]
+from portal import i18n
+from portal.handler import handler
+
+class Context:
+    function_name, function_version, memory_limit_in_mb = "portal", "$LATEST", 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:portal"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+pages = {}
+for language, event in events.items():
+    response = handler(event, Context())
+    catalog = i18n.translations(language)
+    pages[language] = {"status": response["statusCode"], "body": response["body"],
+                       "content_language": response["multiValueHeaders"]["Content-Language"][0],
+                       "catalog": type(catalog).__name__, "catalog_language": catalog.info().get("language"),
+                       "catalog_file": str(i18n.LOCALE_DIR)}
+print(json.dumps(pages))
+"""
+
+
+def test_the_bundle_renders_pages_in_each_shipped_language_from_its_own_catalogs(bundle: Path, tmp_path: Path) -> None:
+    events = {language: rest_event("/no-such-page", headers={"Accept-Language": f"{language};q=0.9, zz"})
+              for language in SHIPPED_LANGUAGES}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": str(tmp_path),
+           **lambda_environment("http://127.0.0.1:9", tracing=False, task_root=None)}
+    done = subprocess.run([sys.executable, "-S", "-c", PAGES_CHILD, str(bundle), json.dumps(events)], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    pages = json.loads(done.stdout.strip().splitlines()[-1])
+    for language, page in pages.items():
+        assert page["status"] == 404 and page["content_language"] == language, language
+        assert f'<html lang="{language}">' in page["body"], language
+        assert page["catalog_file"].startswith(str(bundle)), language
+        if language == "en":
+            assert page["catalog"] == "NullTranslations"  # the source language needs no catalog
+        else:
+            assert (page["catalog"], page["catalog_language"]) == ("GNUTranslations", catalog_name(language))
+
+
 def _called_client_methods(source: str) -> set[str]:
     """Names of methods called on a botocore client in portal/aws.py: ``client.x(...)``, ``self._client(...).x()``."""
     called = set()
@@ -176,3 +222,22 @@ def test_the_benchmark_runs_each_handler_from_its_own_path_with_one_call_per_war
     # One cold and five warm launches each; only the portal's cold launch checks ownership first.
     assert operations.count("CreatePresignedDomainUrl") == 3 * 6
     assert operations.count("DescribeUserProfile") == 1 and len(operations) == 3 * 6 + 2
+
+
+def test_a_launch_loads_no_page_machinery_and_a_page_reads_its_one_catalog(
+        bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path) -> None:
+    """`make bench`'s page figure, briefly: after a cold launch (a redirect) none of Jinja2 or gettext is loaded;
+    the page that follows is in the language asked for."""
+    import bench.__main__ as bench
+
+    _simulator, url = sim
+    launch_file = tmp_path / "launch.json"
+    launch_file.write_text(json.dumps(signed_in_launch_event()))
+    for language in ("en", "ja"):
+        page_file = tmp_path / f"page-{language}.json"
+        page_file.write_text(json.dumps(rest_event("/callback", query={"error": ["access_denied"]},
+                                                   headers={"Accept-Language": language})))
+        result = bench.page_container(bench.environment(url, tracing=False), str(launch_file), str(page_file), bundle)
+        assert result["loaded_by_launch"] == [], result
+        assert result["language"] == language and result["status"] == 403
+        assert result["first_page"] > 0 and result["warm_page"] > 0 and result["catalog_load"] > 0

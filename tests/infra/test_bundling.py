@@ -17,6 +17,7 @@ import pytest
 
 from infra.bundling import WHEEL_PLATFORMS, LocalBundling, source_hash
 from infra.sdk_data import SDK_OPERATIONS
+from portal.i18n import SHIPPED_LANGUAGES, catalog_name
 from tests.infra.conftest import CONFIGS, ROOT, build
 
 pytestmark = pytest.mark.infra
@@ -81,6 +82,11 @@ def test_synth_bundles_locally_without_docker(tmp_path: Path) -> None:
     names = {path.name for path in bundle.iterdir()}
     assert (bundle / "portal" / "handler.py").is_file() and (bundle / "portal" / "__init__.py").is_file()
     assert (bundle / "templates" / "base.html").is_file()
+    # With every shipped language's compiled catalog, and without the translators' sources
+    catalogs = sorted(path.relative_to(bundle / "portal" / "locale").as_posix()
+                      for path in (bundle / "portal" / "locale").rglob("*") if path.is_file())
+    assert catalogs == sorted(f"{catalog_name(language)}/LC_MESSAGES/messages.mo"
+                              for language in SHIPPED_LANGUAGES if language != "en")
     for module in ("aws_lambda_powertools", "jinja2", "jwt", "cryptography", "markupsafe", "aws_xray_sdk",
                    "boto3", "botocore"):
         assert module in names, module

@@ -1,0 +1,140 @@
+"""The shipped catalogs against the texts in the code.
+
+Each text in the templates and each N_() text in lambda/portal is extracted afresh (as `make messages` does,
+from babel.cfg) and must be translated in every shipped language, without keeping a placeholder out, adding
+one or breaking the markup around it; each compiled .mo must be its .po compiled (`make translations`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import PYTHON_FORMAT, Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from portal import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = (ROOT / "lambda" / "portal", ROOT / "templates")
+TRANSLATED = [language for language in i18n.SHIPPED_LANGUAGES if language != i18n.SOURCE_LANGUAGE]
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+def extracted_texts() -> dict[str, str]:
+    """Message id -> where it is written, from the sources as they are now."""
+    with (ROOT / "babel.cfg").open() as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
+    found: dict[str, str] = {}
+    for directory in SOURCES:
+        for filename, lineno, message, _comments, _context in extract_from_dir(directory, method_map, options_map):
+            msgid = message if isinstance(message, str) else message[0]
+            found.setdefault(msgid, f"{directory.relative_to(ROOT)}/{filename}:{lineno}")
+    return found
+
+
+def catalog_path(language: str, suffix: str) -> Path:
+    return i18n.LOCALE_DIR / i18n.catalog_name(language) / "LC_MESSAGES" / f"{i18n.DOMAIN}.{suffix}"
+
+
+def read_catalog(language: str) -> Catalog:
+    with catalog_path(language, "po").open("rb") as source:
+        return read_po(source, locale=i18n.catalog_name(language))
+
+
+def placeholders(text: str) -> Counter[str]:
+    return Counter(match.group(0) for match in PYTHON_FORMAT.finditer(text) if match.group(0) != "%%")
+
+
+def translation_problems(msgid: str, msgstr: str) -> list[str]:
+    """What a translation breaks: a value left out, added or changed, markup changed, or a stray '%'."""
+    problems = []
+    if placeholders(msgid) != placeholders(msgstr):
+        problems.append(f"placeholders {sorted(placeholders(msgid))} became {sorted(placeholders(msgstr))}")
+    if Counter(_TAG.findall(msgid)) != Counter(_TAG.findall(msgstr)):
+        problems.append(f"markup {sorted(_TAG.findall(msgid))} became {sorted(_TAG.findall(msgstr))}")
+    values = {match.group(1): "x" for match in PYTHON_FORMAT.finditer(msgid) if match.group(1)}
+    try:
+        msgstr % values
+    except (KeyError, ValueError, TypeError) as error:
+        problems.append(f"does not format ({type(error).__name__}: {error})")
+    return problems
+
+
+def catalog_problems(catalog: Catalog, texts: Iterable[str]) -> list[str]:
+    texts = set(texts)
+    problems = []
+    for msgid in sorted(texts):
+        message = catalog.get(msgid)
+        if message is None or not message.string or message.fuzzy:
+            problems.append(f"not translated: {msgid!r}")
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        if message.id not in texts:
+            problems.append(f"no longer in the code (run make messages): {message.id!r}")
+        elif message.string and not message.fuzzy:
+            problems += [f"{message.id!r}: {problem}" for problem in translation_problems(message.id, message.string)]
+    return problems
+
+
+@pytest.fixture(scope="module")
+def texts() -> dict[str, str]:
+    return extracted_texts()
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_text_is_translated_in_every_shipped_language_keeping_its_values_and_markup(texts, language):
+    assert catalog_problems(read_catalog(language), texts) == []
+
+
+def test_the_template_of_the_catalogs_is_current(texts):
+    with (i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot").open("rb") as source:
+        template = read_po(source)
+    assert sorted(message.id for message in template if message.id) == sorted(texts)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_each_compiled_catalog_is_its_source_compiled(language):
+    """The function reads the .mo files: one that lags behind its .po would show old or English texts."""
+    with catalog_path(language, "mo").open("rb") as compiled:
+        shipped = {message.id: message.string for message in read_mo(compiled) if message.id}
+    source = {message.id: message.string for message in read_catalog(language)
+              if message.id and message.string and not message.fuzzy}
+    assert shipped == source, "run make translations"
+
+
+def test_the_check_finds_what_a_translation_can_get_wrong():
+    """The checks above pass on good catalogs; here each thing they look for is wrong once."""
+    texts = {"Sign out": "", "Signed in as <strong>%(identity)s</strong>.": "",
+             "The space %(space)s in %(target)s is private.": "", "Try again": "", "Quote %(ref)s.": "",
+             "Ask %(team)s.": ""}
+    catalog = Catalog(locale="de")
+    catalog.add("Sign out", "Abmelden")
+    catalog.add("Signed in as <strong>%(identity)s</strong>.", "Angemeldet als %(identity)s.")  # markup lost
+    catalog.add("The space %(space)s in %(target)s is private.", "Der Bereich %(space)s ist privat.")  # dropped
+    catalog.add("Quote %(ref)s.", "Nennen Sie %(reference)s.")  # renamed
+    catalog.add("Ask %(team)s.", "Fragen Sie %(team)s (100 %).")  # a stray '%'
+    catalog.add("Try again", "Erneut versuchen", flags=["fuzzy"])  # not confirmed
+    catalog.add("Gone", "Weg")  # no longer in the code
+    problems = catalog_problems(catalog, texts)
+    assert problems == [
+        "not translated: 'Try again'",
+        "'Signed in as <strong>%(identity)s</strong>.': markup ['</strong>', '<strong>'] became []",
+        "'The space %(space)s in %(target)s is private.': placeholders ['%(space)s', '%(target)s'] became "
+        "['%(space)s']",
+        "'Quote %(ref)s.': placeholders ['%(ref)s'] became ['%(reference)s']",
+        "'Quote %(ref)s.': does not format (KeyError: 'reference')",
+        "'Ask %(team)s.': does not format (TypeError: not enough arguments for format string)",
+        "no longer in the code (run make messages): 'Gone'",
+    ]
+    assert catalog_problems(catalog, {"Sign out"}) != [] and catalog_problems(Catalog(locale="de"), {}) == []
+    good = Catalog(locale="de")
+    good.add("Signed in as <strong>%(identity)s</strong>.", "Angemeldet: <strong>%(identity)s</strong> (100 %%).")
+    assert catalog_problems(good, {"Signed in as <strong>%(identity)s</strong>."}) == []
