@@ -55,7 +55,9 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The languages the pages are shipped in (BCP 47 tags; catalogs in portal/locale), English, the source, first.
 LANGUAGES = ("en", "de", "fr", "es", "pt-BR", "ja")
-LANGUAGE_LIST_PATTERN = re.compile(rf"^(?i:{'|'.join(LANGUAGES)})(?:\s*,\s*(?i:{'|'.join(LANGUAGES)}))*$")
+_LANGUAGE = "|".join(LANGUAGES)
+# Comma-separated shipped languages in any case, none twice (the lookahead), as PORTAL_LANGUAGES and `languages`.
+LANGUAGE_LIST_PATTERN = re.compile(rf"(?i)^(?!.*\b({_LANGUAGE})\b.*\b\1\b)(?:{_LANGUAGE})(?:\s*,\s*(?:{_LANGUAGE}))*\Z")
 # cdk.json ships this domain id so that `make synth` works on a fresh clone; deploying it is refused loudly.
 PLACEHOLDER_DOMAIN_ID = "d-xxxxxxxxxxxx"
 
