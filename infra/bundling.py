@@ -25,6 +25,9 @@ PYTHON_VERSION = "3.13"
 # Lambda's python3.13 runs on Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2_34 runs there.
 # pip does not widen an explicit --platform to older glibc tags, so each family is listed.
 WHEEL_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
+# In lambda/requirements.txt for tests and local runs, but shipped by Lambda's Python runtime, whose copy must be
+# the one imported: the runtime runs the SnapStart hooks registered with its own module.
+RUNTIME_PROVIDED = ("snapshot_restore_py",)
 # The translations ship compiled (.mo); their sources (.po, .pot) stay in the repository.
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", "tests", ".DS_Store",
                                   "*.po", "*.pot")
@@ -34,7 +37,7 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cach
 # (cpython-312 next to a 3.13 runtime is dead weight). On another version the bundle ships no bytecode.
 COMPILE_BYTECODE = sys.version_info[:2] == tuple(int(part) for part in PYTHON_VERSION.split("."))
 # Bump when the recipe below changes, so that cdk.out does not serve a bundle made by the old recipe.
-_RECIPE = (f"v4 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} bytecode={COMPILE_BYTECODE}"
+_RECIPE = (f"v5 python{PYTHON_VERSION} {' '.join(WHEEL_PLATFORMS)} bytecode={COMPILE_BYTECODE}"
            f" sdk={sorted((service, sorted(names)) for service, names in SDK_OPERATIONS.items())}")
 
 
@@ -64,6 +67,7 @@ def build_bundle(output: Path, root: Path = PROJECT_ROOT, python: str = sys.exec
             f"Bundling the portal failed: pip could not install lambda/requirements.txt as {platforms[0]} wheels "
             f"for Python {PYTHON_VERSION} (PyPI must be reachable).\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
     shutil.rmtree(output / "bin", ignore_errors=True)  # console scripts: nothing runs them in Lambda
+    remove_runtime_provided(output)
     prune_bundle(output)
     shutil.copytree(root / "lambda" / "portal", output / "portal", ignore=_IGNORED, dirs_exist_ok=True)
     shutil.copytree(root / "templates", output / "templates", ignore=_IGNORED, dirs_exist_ok=True)
@@ -71,6 +75,14 @@ def build_bundle(output: Path, root: Path = PROJECT_ROOT, python: str = sys.exec
         compile_bytecode(output)
     # else: the synth's Python is not 3.13, whose bytecode the runtime would ignore; the bundle works without
     # it, only its cold starts compile every module (synthesize with Python 3.13, as the Makefile does).
+
+
+def remove_runtime_provided(output: Path) -> None:
+    """Drop what Lambda's Python runtime provides itself (:data:`RUNTIME_PROVIDED`)."""
+    for module in RUNTIME_PROVIDED:
+        (output / f"{module}.py").unlink(missing_ok=True)
+        for dist_info in output.glob(f"{module}-*.dist-info"):
+            shutil.rmtree(dist_info)
 
 
 def compile_bytecode(output: Path) -> None:
@@ -124,6 +136,7 @@ def portal_code(root: Path = PROJECT_ROOT) -> lambda_.Code:
     docker_fallback = " && ".join([
         "pip install --no-compile --target /asset-output --requirement /asset-input/lambda/requirements.txt",
         "rm -rf /asset-output/bin",
+        *(f"rm -rf /asset-output/{module}.py /asset-output/{module}-*.dist-info" for module in RUNTIME_PROVIDED),
         "python /asset-input/infra/sdk_data.py /asset-output",
         "cp -r /asset-input/lambda/portal /asset-output/portal",
         r"find /asset-output/portal \( -name '*.po' -o -name '*.pot' \) -delete",

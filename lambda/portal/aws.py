@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,12 @@ _REFUSED_CODES = {
 _CREDENTIAL_MARGIN_SECONDS = 300
 _MAX_ASSUMED_SESSIONS = 500
 _SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]")
+_WARM_SAGEMAKER_OPERATIONS = ("DescribeUserProfile", "ListTags", "CreatePresignedDomainUrl", "DescribeDomain",
+                              "ListSpaces")
+
+
+def _unique(items: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
 
 
 class AwsNotFound(Exception):
@@ -123,6 +130,28 @@ class AwsGateway:
             with self._lock:
                 self._clients.setdefault(key, client)
         return client
+
+    def warm(self, regions: Iterable[str | None], sts_regions: Iterable[str | None] = (),
+             secrets: bool = False) -> None:
+        """At init: the clients requests will use, with their service models and the operations they call
+        loaded, so that a restored copy's first request builds none of it."""
+        for region in _unique(regions):
+            model = self._client("sagemaker", region).meta.service_model
+            for operation in _WARM_SAGEMAKER_OPERATIONS:
+                model.operation_model(operation)
+        for region in _unique(sts_regions):
+            self._client("sts", region).meta.service_model.operation_model("AssumeRole")
+        if secrets:
+            self._client("secretsmanager")
+
+    def drop_connections(self) -> None:
+        """Close every pooled connection. Before a snapshot, so that no connection (and no TLS session state) is
+        shared by restored copies; after a restore, because the peer has long forgotten them."""
+        with self._lock:
+            clients = [*self._clients.values(), *(client for client, _ in self._assumed.values())]
+        for client in clients:
+            # botocore has no public way to empty a client's connection pool; the pool opens new ones on demand.
+            client._endpoint.http_session.close()
 
     def sagemaker(self, region: str | None = None, role_arn: str | None = None,
                   session_tags: dict[str, str] | None = None, session_name: str = "studio-portal") -> Any:

@@ -42,3 +42,7 @@ class ExpiringCache:
     def forget(self, key: Any) -> None:
         with self._lock:
             self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -11,7 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from portal import routes  # noqa: F401  (registers the routes on the resolver)
+from portal import (
+    routes,  # noqa: F401  (registers the routes on the resolver)
+    runtime,
+)
 from portal.observability import logger, metrics, trace_handler
 from portal.web import app, is_rest_api_event
 
@@ -26,3 +29,8 @@ def handler(event: dict, context: Any) -> dict:
         return {"statusCode": HTTPStatus.BAD_REQUEST, "headers": {"Content-Type": "text/plain"},
                 "body": "Bad request"}
     return app.resolve(event, context)
+
+
+# SnapStart's init (once per published version) builds and warms everything here, so that a restored copy's
+# first request does only its own work; an ordinary cold start builds on first use (portal/runtime.py).
+runtime.initialise()

@@ -37,6 +37,10 @@ class JsonHttpClient:
             maxsize=4,
         )
 
+    def drop_connections(self) -> None:
+        """Close pooled connections (before a snapshot, after a restore: see portal/runtime.py)."""
+        self._pool.clear()
+
     def get_json(self, url: str) -> Any:
         return self._request("GET", url, body=None, headers={"Accept": "application/json"})
 

@@ -86,6 +86,11 @@ class Launcher:
         # target id -> "arn:...:user-profile/<domain>/": where that target's profile ARNs start
         self._profile_arn_prefixes: dict[str, str] = {}
 
+    def forget_cached_checks(self) -> None:
+        """After a restore: the caches' expiry times are monotonic-clock readings from before the snapshot."""
+        self._owned.clear()
+        self._spaces.clear()
+
     # -- launching ------------------------------------------------------------------------------------
     def launch(self, person: Person, target: Target, space: str | None = None,
                landing_uri: str | None = None) -> Launch:

@@ -143,6 +143,14 @@ class OidcClient:
             raise SignInFailed("the ID token's algorithm does not match its key")
         return key
 
+    def prefetch(self) -> None:
+        """At init: the discovery document and the JWKS (PyJWT and cryptography's key loading imported with it).
+        Raises the usual errors when the IdP cannot be reached; the caller leaves that to the first sign-in."""
+        self._fetch_keys()
+
+    def drop_connections(self) -> None:
+        self._http.drop_connections()
+
     # -- the flow ---------------------------------------------------------------------------------
     def authorization_request(self, redirect_uri: str, login_hint: str | None = None) -> AuthorizationRequest:
         """``login_hint``: from a third-party initiated login (OIDC Core §4), passed on as given."""

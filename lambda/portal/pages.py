@@ -86,3 +86,17 @@ class Pages:
         # The stylesheet is our own file, not input: it must reach the page unescaped to match its hash.
         return self._environment(language).get_template(template).render(
             css=Markup(_stylesheet()), language=language, **context)  # noqa: S704
+
+    def compile_all(self, languages: tuple[str, ...]) -> None:
+        """Compile every page in each language now (at init): Jinja2 keeps compiled templates, so no request
+        compiles one, and each language's catalog is loaded."""
+        for language in languages:
+            environment = self._environment(language)
+            for name in environment.list_templates(filter_func=lambda name: name.endswith(".html")):
+                environment.get_template(name)
+
+
+@cache
+def shared() -> Pages:
+    """The container's pages: built on first use, or at init by portal.runtime."""
+    return Pages()

@@ -1,30 +1,49 @@
-"""Everything the handler needs, built once per container on first use.
+"""Everything the handler needs, built once per container: at SnapStart's init, or else on first use.
 
-Built lazily rather than at import so that a configuration error becomes a clear page and a log line
-naming the variable, not a failed cold start. Secrets held in Secrets Manager are re-read through
-Powertools' cache, so a rotated session key reaches warm containers within minutes.
+A configuration error becomes a clear page and a log line naming the variable, never a failed init: when the
+build fails at init, each request builds again and answers with that page. Secrets held in Secrets Manager
+are re-read through Powertools' cache, so a rotated session key reaches warm containers within minutes.
+
+SnapStart (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``): the handler's import calls :func:`initialise`, which
+builds the runtime and warms it (AWS clients with their service models, the OIDC discovery document and JWKS,
+the compiled pages, the AES-GCM path), so a restored copy's first request does only request work. Nothing
+unique is made at init: state, nonce, PKCE verifier and seal nonces come from ``secrets``/``os.urandom`` per
+request. The runtime hooks (``snapshot_restore_py``, shipped by Lambda's Python runtime) drop pooled
+connections before the snapshot and after each restore; after a restore they also reseed ``random``, forget
+what was timed with the monotonic clock, and re-read the secrets whose cache has expired by the wall clock.
+An ordinary cold start keeps building on first use: docs/performance.md has the measurement behind that.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from portal.aws import AwsGateway
 from portal.config import ConfigError, Settings, load_settings, parse_session_keys
-from portal.errors import PortalMisconfigured
+from portal.errors import PortalError, PortalMisconfigured
 from portal.http import JsonHttpClient
 from portal.launch import Launcher, LaunchPolicy
 from portal.observability import logger
 from portal.oidc import OidcClient
+from portal.pages import shared as shared_pages
 from portal.sealing import Sealer
 
 SESSION_COOKIE = "__Host-portal-session"
 TRANSACTION_COOKIE = "__Host-portal-signin"
 TRANSACTION_TTL_SECONDS = 600
 SECRET_RECHECK_SECONDS = 300
+SNAP_START_INIT = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE during SnapStart's init
+# Lambda allows the runtime and the after-restore hooks 10 s in all; the secrets' re-read waits this long at most
+# (if it takes longer it completes in the background, and requests use the snapshot's secrets meanwhile).
+RESTORE_SECRETS_WAIT_SECONDS = 3.0
+# Well-formed but sealed by no key: opening it at init runs the session cookie's decrypt path, minting nothing.
+_WARM_UP_SEALED = "Ag" + "A" * 58
 
 
 @dataclass
@@ -58,7 +77,6 @@ class Runtime:
         if settings.oidc_client_secret_arn:
             self.oidc.client_id, self.oidc.client_secret = _client_credentials(settings, self.aws)
 
-
     @property
     def client_from_secret(self) -> bool:
         """The client id itself is read from the secret (Cognito's app client, replaced on rotation)."""
@@ -73,6 +91,41 @@ class Runtime:
         before = (self.oidc.client_id, self.oidc.client_secret)
         self.oidc.client_id, self.oidc.client_secret = _client_credentials(self.settings, self.aws, fresh=True)
         return (self.oidc.client_id, self.oidc.client_secret) != before
+
+    def warm(self) -> None:
+        """The work a request would otherwise do first: clients and models, where each domain's profile ARNs
+        start (DescribeDomain), the IdP's discovery and keys, the pages, the cookie decryption."""
+        targets = self.settings.targets
+        self.aws.warm(
+            regions=[target.region for target in targets if not target.role_arn],
+            sts_regions=[target.region for target in targets if target.role_arn or self.settings.launch_role_arn],
+            secrets=bool(self.settings.session_key_arn or self.settings.oidc_client_secret_arn))
+        self.launcher.learn_profile_arns(targets)
+        try:
+            self.oidc.prefetch()
+        except PortalError as error:  # the IdP may be unreachable from init: the first sign-in fetches instead
+            logger.warning("identity provider not reached at init", extra={"reason": error.reason})
+        shared_pages().compile_all(self.settings.languages)
+        self.session_sealer.open(_WARM_UP_SEALED)
+
+    def drop_connections(self) -> None:
+        self.aws.drop_connections()
+        self.oidc.drop_connections()
+
+    def restored(self) -> None:
+        """After a restore: forget monotonic-clock readings from before the snapshot, and re-read the secrets."""
+        self._secrets_checked = float("-inf")
+        self.launcher.forget_cached_checks()
+        worker = threading.Thread(target=self._refresh_after_restore, name="portal-secrets-after-restore", daemon=True)
+        worker.start()
+        worker.join(RESTORE_SECRETS_WAIT_SECONDS)
+
+    def _refresh_after_restore(self) -> None:
+        try:
+            self.refresh_secrets()
+        except Exception as error:  # the first request tries again, and answers with a page if it must
+            self._secrets_checked = float("-inf")
+            logger.warning("secrets not re-read after restore", extra={"error_type": type(error).__name__})
 
 
 def _sealers(keys: tuple[str, ...]) -> tuple[Sealer, Sealer]:
@@ -148,6 +201,51 @@ def get() -> Runtime:
 def current() -> Runtime | None:
     """The container's runtime if it is built, without building it (a page rendered before or without it)."""
     return _current
+
+
+def initialise(environ: Mapping[str, str] = os.environ) -> Runtime | None:
+    """Called by the handler's import. At SnapStart's init: build and warm (:func:`prepare`); otherwise nothing."""
+    if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != SNAP_START_INIT:
+        return None
+    return prepare()
+
+
+def prepare() -> Runtime | None:
+    """Build and warm the runtime now. Never raises: init must not fail (a failed init fails every restore),
+    so a problem is logged and each request builds again, answering with the page that explains it."""
+    portal: Runtime | None = None
+    try:
+        portal = get()
+        portal.warm()
+        # Nothing pooled at the end of init, even where the runtime hooks do not run.
+        before_snapshot()
+    except Exception as error:
+        logger.warning("the portal was not built (or warmed) at init; requests build what is missing",
+                       extra={"error_type": type(error).__name__})
+    return portal
+
+
+def before_snapshot() -> None:
+    if _current is not None:
+        _current.drop_connections()
+
+
+def after_restore() -> None:
+    # Copies restored from one snapshot start with the same `random` state (botocore's retry jitter uses it);
+    # secrets and os.urandom, which everything unique comes from, need nothing.
+    random.seed()
+    if _current is not None:
+        _current.drop_connections()
+        _current.restored()
+
+
+try:
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+except ImportError:  # outside Lambda's Python runtime, which ships it: nothing snapshots this process
+    pass
+else:
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
 
 
 def reset() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,7 +15,8 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from portal import i18n, runtime
 from portal.config import ConfigError, is_loopback_host, parse_languages
 from portal.errors import BadRequest, PortalError
-from portal.pages import Pages, security_headers
+from portal.pages import security_headers
+from portal.pages import shared as pages
 
 app = APIGatewayRestResolver()
 
@@ -24,11 +24,6 @@ HTML = "text/html; charset=utf-8"
 MAX_PARAM_LENGTH = 2048
 MAX_RETURN_PATH_LENGTH = 1024
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
-
-
-@cache
-def pages() -> Pages:
-    return Pages()
 
 
 # -- request helpers ------------------------------------------------------------------------------

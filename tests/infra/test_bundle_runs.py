@@ -241,3 +241,10 @@ def test_a_launch_loads_no_page_machinery_and_a_page_reads_its_one_catalog(
         assert result["loaded_by_launch"] == [], result
         assert result["language"] == language and result["status"] == 403
         assert result["first_page"] > 0 and result["warm_page"] > 0 and result["catalog_load"] > 0
+
+
+def test_the_runtime_hooks_library_is_left_to_lambdas_runtime(bundle: Path) -> None:
+    # Lambda's Python runtime ships snapshot_restore_py and runs the hooks registered with its own copy
+    assert not (bundle / "snapshot_restore_py.py").exists()
+    assert not list(bundle.glob("snapshot_restore_py-*.dist-info"))
+    assert (bundle / "portal" / "runtime.py").exists()

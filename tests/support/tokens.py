@@ -82,6 +82,7 @@ class FakeHttp:
         self.idp = idp
         self.requests: list[tuple[str, str, dict | None, dict | None]] = []
         self.fail: dict[str, Exception] = {}
+        self.dropped = 0  # drop_connections() calls (SnapStart's hooks)
 
     def get_json(self, url: str) -> Any:
         self.requests.append(("GET", url, None, None))
@@ -93,6 +94,9 @@ class FakeHttp:
         if path == "/jwks":
             return self.idp.jwks()
         raise AssertionError(f"unexpected GET {url}")
+
+    def drop_connections(self) -> None:
+        self.dropped += 1
 
     def post_form(self, url: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> Any:
         from portal.http import HttpError

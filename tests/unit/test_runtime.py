@@ -126,3 +126,101 @@ def test_a_fresh_read_bypasses_the_cache(secrets):
     assert (built.oidc.client_id, built.oidc.client_secret) == ("a2", "b2")
     stubber.assert_no_pending_responses()
     assert json.loads(gateway.get_secret(CLIENT_SECRET_NAME))["client_id"] == "a2"
+
+# --- SnapStart: init, snapshot, restore ----------------------------------------------------------------------
+SNAP_START = {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
+
+
+def test_an_ordinary_cold_start_builds_nothing_at_import(monkeypatch):
+    runtime.reset()
+    assert runtime.initialise({"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}) is None
+    assert runtime.initialise({}) is None
+    assert runtime._current is None
+
+
+def test_a_configuration_error_at_snapstart_init_is_the_not_configured_page_on_every_request(monkeypatch):
+    from portal.handler import handler
+    from tests.support.events import FakeContext, rest_event
+
+    runtime.reset()
+    for name in ("PORTAL_OIDC_ISSUER", "PORTAL_DOMAIN_ID", "PORTAL_TARGETS"):
+        monkeypatch.delenv(name, raising=False)
+    # Init does not fail
+    assert runtime.initialise(SNAP_START) is None
+    # Each request answers with the page, naming nothing secret
+    for _ in range(2):
+        response = handler(rest_event("/"), FakeContext())
+        assert response["statusCode"] == 503 and "not configured correctly" in response["body"]
+    runtime.reset()
+
+
+def test_init_warms_the_container_without_minting_anything():
+    from tests.support.harness import Portal
+
+    portal = Portal()
+    portal.stubber.add_response("describe_domain", {
+        "DomainArn": "arn:aws:sagemaker:us-east-1:123456789012:domain/d-demo0portal01", "AuthMode": "IAM"})
+    try:
+        warmed = runtime.prepare()
+        assert warmed is runtime._current
+        # The IdP's discovery and keys were fetched; a sign-in now fetches nothing
+        assert [url.rsplit("/", 1)[-1] for _, url, _, _ in portal.http.requests] == ["openid-configuration", "jwks"]
+        # And nothing pooled goes into the snapshot
+        assert portal.http.dropped == 1
+        portal.get("/")
+        assert len(portal.http.requests) == 2
+        # Where the domain's profile ARNs start is known: the first ownership check reads tags at once
+        assert warmed.launcher._profile_arn_prefix(warmed.settings.targets[0]) == \
+            "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-demo0portal01/"
+        portal.stubber.assert_no_pending_responses()
+    finally:
+        runtime.reset()
+
+
+def test_after_restore_the_secrets_cached_before_the_snapshot_are_read_again(secrets):
+    gateway, stubber = secrets
+    answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a", "client_secret": "b"}))
+    answer(stubber, SESSION_KEY_ARN, OLD_KEY)
+    runtime._current = built = runtime.build(load_settings(env()), gateway)
+    try:
+        # The snapshot was taken at init; days later a copy is restored, the key rotated meanwhile. Powertools'
+        # five-minute cache has expired by the wall clock (cleared here); the monotonic recheck time has not moved.
+        gateway._secrets.clear_cache()
+        answer(stubber, SESSION_KEY_ARN, f"{NEW_KEY},{OLD_KEY}")
+        answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a2", "client_secret": "b2"}))
+        runtime.after_restore()
+        # Before any request, the restored copy seals with the new key and uses the new client
+        stubber.assert_no_pending_responses()
+        assert Sealer((NEW_KEY,), SESSION_COOKIE).open(built.session_sealer.seal({"sub": "b"}, 60))["sub"] == "b"
+        assert built.oidc.client_id == "a2"
+    finally:
+        runtime.reset()
+
+
+def test_no_pooled_connection_is_in_the_snapshot_or_survives_a_restore(secrets, monkeypatch):
+    import threading
+
+    from portal.http import JsonHttpClient
+
+    gateway, _ = secrets
+    built = runtime.build(load_settings(env(PORTAL_OIDC_CLIENT_SECRET_ARN=None, PORTAL_SESSION_KEY_ARN=None,
+                                            PORTAL_OIDC_CLIENT_SECRET="s", PORTAL_OIDC_CLIENT_ID="c",
+                                            PORTAL_SESSION_KEY="k" * 48)), gateway)
+    built.oidc._http = http = JsonHttpClient()
+    # A connection pool on each side: SageMaker's client and the IdP's
+    sagemaker = gateway.sagemaker()
+    sagemaker_pools = sagemaker._endpoint.http_session._manager.pools
+    sagemaker._endpoint.http_session._manager.connection_from_url("https://api.sagemaker.us-east-1.amazonaws.com")
+    http._pool.connection_from_url("https://idp.example.test")
+    assert len(sagemaker_pools) == 1 and len(http._pool.pools) == 1
+    runtime._current = built
+    monkeypatch.setattr(runtime, "RESTORE_SECRETS_WAIT_SECONDS", 0.1)
+    try:
+        runtime.before_snapshot()
+        assert len(sagemaker_pools) == 0 and len(http._pool.pools) == 0
+        sagemaker._endpoint.http_session._manager.connection_from_url("https://api.sagemaker.us-east-1.amazonaws.com")
+        runtime.after_restore()
+        assert len(sagemaker_pools) == 0
+        assert not [thread for thread in threading.enumerate() if thread.name.startswith("portal")]
+    finally:
+        runtime.reset()
