@@ -47,6 +47,20 @@ metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_
                   or BY_ENV["POWERTOOLS_METRICS_NAMESPACE"].default)
 
 
+# Switches that make Powertools print events or tracebacks; the portal keeps all of that off (the resolver's
+# debug mode, log_event, library loggers), so a set switch changes nothing but deserves a word in the log.
+DEBUG_SWITCHES = ("POWERTOOLS_DEV", "POWERTOOLS_EVENT_HANDLER_DEBUG", "POWERTOOLS_DEBUG", "POWERTOOLS_LOGGER_LOG_EVENT")
+
+
+def warn_about_debug_switches(environ=os.environ) -> list[str]:
+    """Log a warning naming the debug switches that are on; return their names."""
+    on = [name for name in DEBUG_SWITCHES if environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")]
+    if on:
+        logger.warning("debug switches are set; the portal keeps events, codes and cookies out of the output anyway",
+                       extra={"switches": on})
+    return on
+
+
 def quiet_library_loggers() -> None:
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -29,7 +29,7 @@ from portal.config import ConfigError, Settings, load_settings, parse_session_ke
 from portal.errors import PortalError, PortalMisconfigured
 from portal.http import JsonHttpClient
 from portal.launch import Launcher, LaunchPolicy
-from portal.observability import logger
+from portal.observability import logger, warn_about_debug_switches
 from portal.oidc import OidcClient
 from portal.pages import shared as shared_pages
 from portal.sealing import Sealer
@@ -152,6 +152,7 @@ def _client_credentials(settings: Settings, aws: AwsGateway, fresh: bool = False
 
 
 def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Runtime:
+    warn_about_debug_switches()
     settings = settings or load_settings()
     aws = aws or AwsGateway()
     client_id, client_secret = _client_credentials(settings, aws)

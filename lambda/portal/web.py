@@ -18,7 +18,9 @@ from portal.errors import BadRequest, PortalError
 from portal.pages import security_headers
 from portal.pages import shared as pages
 
-app = APIGatewayRestResolver()
+# debug=False whatever POWERTOOLS_DEV says: the resolver's debug mode prints every event, with its
+# authorization code and cookies, to stdout (observability.warn_about_debug_switches says so at start-up).
+app = APIGatewayRestResolver(debug=False)
 
 HTML = "text/html; charset=utf-8"
 MAX_PARAM_LENGTH = 2048
