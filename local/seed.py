@@ -76,13 +76,15 @@ SPACES: list[dict[str, Any]] = [
 ]
 
 # Running apps: alice's show what `python -m portal.admin revoke alice@example.com` stops (her private spaces'
-# and her profile's own); the shared space's app is nobody's to stop; one app was deleted before.
+# and her profile's own); apps in shared spaces are the team's; one app was deleted before.
 APPS: list[dict[str, Any]] = [
     {"domain_id": DEMO_DOMAIN_ID, "app_type": "JupyterLab", "space": "alice-private"},
     {"domain_id": DEMO_DOMAIN_ID, "app_type": "Canvas", "profile": "alice"},
     {"domain_id": DEMO_DOMAIN_ID, "app_type": "JupyterLab", "space": "team-shared"},
     {"domain_id": DEMO_DOMAIN_ID, "app_type": "CodeEditor", "space": "bob-code"},
     {"domain_id": TEAM_DOMAIN_ID, "app_type": "JupyterLab", "space": "alice-team-lab"},
+    # alice owns this space, but it is shared: its app is the team's, and revoke leaves it running.
+    {"domain_id": TEAM_DOMAIN_ID, "app_type": "CodeEditor", "space": "team-room"},
     {"domain_id": TEAM_DOMAIN_ID, "app_type": "JupyterLab", "name": "old", "space": "alice-team-lab",
      "status": "Deleted"},
 ]

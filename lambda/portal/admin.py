@@ -3,8 +3,13 @@
   preview   --claims FILE            which targets and profile names an identity gets (no AWS calls)
   tag-owners --csv FILE --target ID  tag existing profiles with their owner; a dry run unless --apply
   link      --target ID [--space S] [--app A] [--path P] --base-url URL   print a deep link
+  revoke IDENTITY [--scan] [--user-pool-id ID] [--apply]   withdraw a person's access (dry run unless --apply)
+  restore IDENTITY [--scan] [--user-pool-id ID] [--apply]  give it back
+  who IDENTITY [--scan]              per target: profile, owner tag, revoked or not, running apps
 
-Targets come from PORTAL_TARGETS (or PORTAL_DOMAIN_ID), as in the function, or from --targets FILE.
+Targets come from PORTAL_TARGETS (or PORTAL_DOMAIN_ID), as in the function, or from --targets FILE; --target ID
+limits revoke, restore and who to one. IDENTITY is the identity claim's value (PORTAL_IDENTITY_CLAIM, e.g. the
+e-mail address). Runs with your own AWS credentials (docs/deploy.md, "When someone leaves", lists the IAM).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from portal.access import Access
+from portal.admin_aws import AdminGateway
 from portal.aws import AwsGateway, AwsNotFound
 from portal.config import ConfigError, load_mapping, read_setting
 from portal.errors import PortalError
@@ -101,6 +108,30 @@ def _find_target(targets: Sequence[Target], target_id: str) -> Target:
     raise ConfigError(f"no target {target_id!r}; known: {', '.join(target.id for target in targets)}")
 
 
+def run_access(args: argparse.Namespace, targets: Sequence[Target], owner_tag: str, identity_claim: str,
+               gateway: AwsGateway | None) -> int:
+    """revoke, restore, who: print each report, and answer 1 when any step failed."""
+    admin_gateway = gateway if isinstance(gateway, AdminGateway) else AdminGateway()
+    access = Access(admin_gateway, owner_tag, identity_claim)
+    if args.command == "who":
+        reports = access.who(targets, args.identity, scan=args.scan)
+    else:
+        act = access.revoke if args.command == "revoke" else access.restore
+        reports = act(targets, args.identity, scan=args.scan, apply=args.apply)
+        if args.user_pool_id:
+            reports.append(access.cognito(args.user_pool_id, args.identity, args.cognito_username,
+                                          disable=args.command == "revoke", apply=args.apply))
+    for report in reports:
+        print(report.text())
+    failed = any(report.failed for report in reports)
+    if args.command != "who" and not args.apply:
+        print("dry run: nothing changed; run again with --apply to do the above")
+    elif failed:
+        print(f"{args.command}: some steps FAILED (above); fix the cause and run the same command again",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal.admin", description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", help="JSON file of targets (default: PORTAL_TARGETS or PORTAL_DOMAIN_ID)")
@@ -117,6 +148,20 @@ def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -
     link_cmd.add_argument("--space")
     link_cmd.add_argument("--app")
     link_cmd.add_argument("--path")
+    for name, text in (("revoke", "withdraw a person's access: tags, running apps, Cognito (dry run by default)"),
+                       ("restore", "give a revoked person's access back (dry run by default)"),
+                       ("who", "show a person's profiles, owner tags, revocation and running apps")):
+        access_cmd = commands.add_parser(name, help=text)
+        access_cmd.add_argument("identity", metavar="IDENTITY", help="the identity claim's value, e.g. an e-mail")
+        access_cmd.add_argument("--target", help="only this target (default: every target)")
+        access_cmd.add_argument("--scan", action="store_true",
+                                help="search every profile's tags instead of the mapped profile name only")
+        if name != "who":
+            access_cmd.add_argument("--apply", action="store_true", help="make the changes (default: only show them)")
+            access_cmd.add_argument("--user-pool-id", help="also sign out and disable (restore: enable) the "
+                                                           "Cognito user carrying IDENTITY")
+            access_cmd.add_argument("--cognito-username", help="the Cognito username, when the identity claim "
+                                                               "cannot be searched for")
     args = parser.parse_args(argv)
     try:
         owner_tag = read_setting(os.environ, BY_ENV["PORTAL_OWNER_TAG"])
@@ -125,6 +170,9 @@ def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -
             with open(args.claims, encoding="utf-8") as handle:
                 claims = json.load(handle)
             print(json.dumps(preview(claims, targets, identity_claim, groups_claim), indent=2))
+        elif args.command in ("revoke", "restore", "who"):
+            chosen = (_find_target(targets, args.target),) if args.target else targets
+            return run_access(args, chosen, owner_tag, identity_claim, gateway)
         elif args.command == "link":
             target = _find_target(targets, args.target)
             given = {"target": target.id, "space": args.space, "app": args.app, "path": args.path}
