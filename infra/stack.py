@@ -10,7 +10,7 @@ from constructs import Construct
 
 from infra.api import PortalApi
 from infra.config import PLACEHOLDER_DOMAIN_ID, ConfigError, PortalConfig, SamlFederation, arn_region
-from infra.function import PortalFunction
+from infra.function import METRICS_NAMESPACE, SERVICE_NAME, PortalFunction
 from infra.guard import OwnerTagGuard
 from infra.identity import CognitoIdentity, external_oidc_wiring
 from infra.monitoring import PortalMonitoring
@@ -65,7 +65,10 @@ class PortalStack(Stack):
         self.guard = OwnerTagGuard(self, "OwnerTagGuard", owner_tag=config.owner_tag)
         self.monitoring = PortalMonitoring(self, "Monitoring", function=self.portal.function,
                                            rest_api=self.api.rest_api, alarm_email=config.alarm_email,
-                                           alarm_topic_arn=config.alarm_topic_arn)
+                                           alarm_topic_arn=config.alarm_topic_arn, name=config.stack_name,
+                                           namespace=METRICS_NAMESPACE, service=SERVICE_NAME,
+                                           function_logs=self.portal.log_group,
+                                           web_acl_name=self.waf.web_acl.name if self.waf else None)
         self._outputs()
 
     def _check_region(self) -> None:
@@ -94,6 +97,9 @@ class PortalStack(Stack):
         CfnOutput(self, "OwnerTagGuardPolicyArn", value=self.guard.policy.managed_policy_arn,
                   description="Managed policy denying changes to the owner and revoked tags: attach it to Studio "
                               "execution roles and to people (docs/deploy.md)")
+        CfnOutput(self, "DashboardUrl", value=self.monitoring.dashboard_url,
+                  description="CloudWatch dashboard: sign-ins, launches, refusals, errors, latency, cold starts, "
+                              "throttling, WAF blocks")
         CfnOutput(self, "SessionKeySecretArn", value=self.session_key.secret_arn,
                   description="Secret holding the session cookie key")
         if self.cognito is not None:

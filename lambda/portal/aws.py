@@ -18,7 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from portal.errors import AwsRefused, AwsUnavailable
+from portal.errors import AwsRefused, AwsThrottled, AwsUnavailable
 
 # Three attempts with standard (jittered exponential) backoff, 2 s to connect and 5 s to read: the
 # worst case stays well inside API Gateway's 29 s integration timeout.
@@ -28,9 +28,9 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     user_agent_extra="sagemaker-studio-portal",
 )
+_THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 _UNAVAILABLE_CODES = {
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-    "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalServerError",
+    *_THROTTLING_CODES, "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalServerError",
     "InternalServerException", "RequestTimeout", "RequestTimeoutException",
 }
 _REFUSED_CODES = {
@@ -92,6 +92,8 @@ def _translate(error: Exception, operation: str) -> Exception:
             return AwsNotFound(operation)
         if code in ("ResourceInUse", "ResourceInUseException", "ConflictException"):
             return AwsConflict(operation)
+        if code in _THROTTLING_CODES:
+            return AwsThrottled(f"{operation}: {code}")
         if code in _UNAVAILABLE_CODES or status >= 500:
             return AwsUnavailable(f"{operation}: {code or status}")
         if code in _REFUSED_CODES:

@@ -112,6 +112,12 @@ class AwsUnavailable(PortalError):
     reason = "aws_unavailable"
 
 
+class AwsThrottled(AwsUnavailable):
+    """AWS throttled the call even after the SDK's retries: the same page, counted apart (the dashboard)."""
+
+    reason = "aws_throttled"
+
+
 class PortalMisconfigured(PortalError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     page = "error_unavailable.html"

@@ -8,6 +8,7 @@ from portal.aws import AwsGateway
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
+    AwsThrottled,
     AwsUnavailable,
     DomainUnusable,
     ProfileNotFound,
@@ -170,7 +171,7 @@ def test_profile_deleted_after_the_cached_check(gateway, sagemaker):
 
 
 @pytest.mark.parametrize("code, status, error", [
-    ("ThrottlingException", 400, AwsUnavailable),
+    ("ThrottlingException", 400, AwsThrottled),  # the unavailable page, counted as aws_throttled
     ("InternalFailure", 500, AwsUnavailable),
     ("AccessDeniedException", 400, AwsRefused),
     ("SomethingNew", 400, AwsRefused),
@@ -178,8 +179,9 @@ def test_profile_deleted_after_the_cached_check(gateway, sagemaker):
 def test_aws_errors_are_translated(gateway, sagemaker, code, status, error):
     _, stubber = sagemaker
     stubber.add_client_error("describe_user_profile", code, "nope", status)
-    with pytest.raises(error):
+    with pytest.raises(error) as raised:
         Launcher(gateway, POLICY).launch(person("alice@example.com"), TARGET)
+    assert type(raised.value) is error
 
 
 def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemaker):
