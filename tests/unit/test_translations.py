@@ -53,12 +53,17 @@ def placeholders(text: str) -> Counter[str]:
 
 
 def translation_problems(msgid: str, msgstr: str) -> list[str]:
-    """What a translation breaks: a value left out, added or changed, markup changed, or a stray '%'."""
+    """What a translation breaks: a value left out, added or changed, markup changed, a character that would be
+    markup (or end an attribute), or a stray '%'."""
     problems = []
     if placeholders(msgid) != placeholders(msgstr):
         problems.append(f"placeholders {sorted(placeholders(msgid))} became {sorted(placeholders(msgstr))}")
     if Counter(_TAG.findall(msgid)) != Counter(_TAG.findall(msgstr)):
         problems.append(f"markup {sorted(_TAG.findall(msgid))} became {sorted(_TAG.findall(msgstr))}")
+    # Translations go into the page unescaped (they are ours, like the templates) and some into attributes.
+    for character in '<>&"':
+        if _TAG.sub("", msgstr).count(character) > _TAG.sub("", msgid).count(character):
+            problems.append(f"adds {character!r} outside the markup (use typographic quotes)")
     values = {match.group(1): "x" for match in PYTHON_FORMAT.finditer(msgid) if match.group(1)}
     try:
         msgstr % values
@@ -114,7 +119,7 @@ def test_the_check_finds_what_a_translation_can_get_wrong():
     """The checks above pass on good catalogs; here each thing they look for is wrong once."""
     texts = {"Sign out": "", "Signed in as <strong>%(identity)s</strong>.": "",
              "The space %(space)s in %(target)s is private.": "", "Try again": "", "Quote %(ref)s.": "",
-             "Ask %(team)s.": ""}
+             "Ask %(team)s.": "", "Check now": ""}
     catalog = Catalog(locale="de")
     catalog.add("Sign out", "Abmelden")
     catalog.add("Signed in as <strong>%(identity)s</strong>.", "Angemeldet als %(identity)s.")  # markup lost
@@ -122,6 +127,7 @@ def test_the_check_finds_what_a_translation_can_get_wrong():
     catalog.add("Quote %(ref)s.", "Nennen Sie %(reference)s.")  # renamed
     catalog.add("Ask %(team)s.", "Fragen Sie %(team)s (100 %).")  # a stray '%'
     catalog.add("Try again", "Erneut versuchen", flags=["fuzzy"])  # not confirmed
+    catalog.add("Check now", 'Jetzt "prüfen" & <b>los')  # would end an attribute, start an entity and a tag
     catalog.add("Gone", "Weg")  # no longer in the code
     problems = catalog_problems(catalog, texts)
     assert problems == [
@@ -132,6 +138,9 @@ def test_the_check_finds_what_a_translation_can_get_wrong():
         "'Quote %(ref)s.': placeholders ['%(ref)s'] became ['%(reference)s']",
         "'Quote %(ref)s.': does not format (KeyError: 'reference')",
         "'Ask %(team)s.': does not format (TypeError: not enough arguments for format string)",
+        "'Check now': markup [] became ['<b>']",
+        "'Check now': adds '&' outside the markup (use typographic quotes)",
+        "'Check now': adds '\"' outside the markup (use typographic quotes)",
         "no longer in the code (run make messages): 'Gone'",
     ]
     assert catalog_problems(catalog, {"Sign out"}) != [] and catalog_problems(Catalog(locale="de"), {}) == []
