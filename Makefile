@@ -16,10 +16,10 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)/lambda:$(CURDIR)
 
-.PHONY: help dev test test-fast lint synth deploy destroy fuzz load bench messages translations clean
+.PHONY: help dev test test-fast unit infra e2e lint typecheck docs synth deploy destroy fuzz load bench messages translations clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # Two steps: `make dev` needs only the local run's packages; every other target adds the full toolchain.
 $(VENV)/.local-installed: requirements-local.txt lambda/requirements.txt
@@ -39,13 +39,30 @@ node_modules/.installed: package.json package-lock.json
 dev: $(VENV)/.local-installed ## Run the portal on http://127.0.0.1:8000 with a local IdP and a simulated SageMaker
 	$(PY) -m local.dev
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff over the whole repository
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed node_modules/.installed ## Run every test: lint, unit, flows, infrastructure, browser
+typecheck: $(VENV)/.installed ## mypy over lambda/portal, infra and local (configured in pyproject.toml)
+	$(VENV)/bin/mypy
+
+docs: $(VENV)/.installed ## Rewrite the settings tables of README.md and docs/deploy.md from the settings catalog
+	$(PY) scripts/settings_tables.py
+
+test: $(VENV)/.installed node_modules/.installed ## Run every test: lint, types, unit, flows, infrastructure, browser
 	bash scripts/ensure-chromium
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest --cov --cov-report=term
+
+unit: $(VENV)/.installed ## The unit tier only (tests/unit: seconds, no network, no synth)
+	$(PY) -m pytest tests/unit -q
+
+infra: $(VENV)/.installed node_modules/.installed ## The infrastructure tier only (CDK synth, cdk-nag, cfn-lint, the bundle)
+	$(PY) -m pytest -m infra -q
+
+e2e: $(VENV)/.installed node_modules/.installed ## The browser tier only (headless Chromium through the local runner)
+	bash scripts/ensure-chromium
+	$(PY) -m pytest -m e2e -q
 
 test-fast: $(VENV)/.installed ## Unit and flow tests only (no CDK synth, no browser)
 	$(PY) -m pytest -m "not e2e and not infra"
@@ -83,5 +100,5 @@ messages: $(VENV)/.installed ## Extract the pages' texts into lambda/portal/loca
 translations: $(VENV)/.installed ## Compile the .po translations into the .mo files the function ships
 	$(PYBABEL) compile --directory $(LOCALE) --domain messages --statistics
 
-clean:
-	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .coverage
+clean: ## Remove the virtual environment, node_modules and build output
+	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .coverage

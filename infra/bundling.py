@@ -156,6 +156,7 @@ def portal_code(root: Path = PROJECT_ROOT) -> lambda_.Code:
                 "public.ecr.aws/sam/build-python3.13"),
             platform="linux/arm64",
             command=["bash", "-c", docker_fallback],
-            local=LocalBundling(root),
+            # jsii passes the options to try_bundle as one struct; its protocol spells them out as keywords.
+            local=LocalBundling(root),  # type: ignore[arg-type]
         ),
     )

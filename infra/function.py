@@ -44,6 +44,7 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Annotations,
+    CfnElement,
     Duration,
     RemovalPolicy,
     Stack,
@@ -351,7 +352,9 @@ class PortalFunction(Construct):
         assert policy is not None and policy.node.default_child is not None
         cfn_function = self.function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
-        cfn_function.add_override("DependsOn", [stack.get_logical_id(policy.node.default_child)])
+        policy_resource = policy.node.default_child
+        assert isinstance(policy_resource, CfnElement)
+        cfn_function.add_override("DependsOn", [stack.get_logical_id(policy_resource)])
 
         assert isinstance(policy, iam.Policy)
         acknowledge_wildcards(policy, _profile_findings(self, config) if config.local_targets else [])

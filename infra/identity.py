@@ -135,7 +135,7 @@ class CognitoIdentity(Construct):
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix),
             managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN)
 
-        self.provider: cognito.UserPoolIdentityProviderBase | None = None
+        self.provider: cognito.IUserPoolIdentityProvider | None = None
         federation = settings.federation
         if isinstance(federation, SamlFederation):
             self.provider = cognito.UserPoolIdentityProviderSaml(

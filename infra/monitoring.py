@@ -12,6 +12,8 @@ lists them), with each alarm's threshold drawn on the graph of the metric it wat
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Aws, Duration, Fn
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -67,9 +69,9 @@ class PortalMonitoring(Construct):
                   rest_api.metric_server_error(period=PERIOD, statistic="Sum"), 5),
         ]
         if self.topic is not None:
-            for alarm in self.alarms:
-                alarm.add_alarm_action(actions.SnsAction(self.topic))
-                alarm.add_ok_action(actions.SnsAction(self.topic))
+            for each in self.alarms:
+                each.add_alarm_action(actions.SnsAction(self.topic))
+                each.add_ok_action(actions.SnsAction(self.topic))
         self.dashboard = self._dashboard(name, function, rest_api, namespace, service, function_logs, web_acl_name)
 
     def _dashboard(self, name: str, function: lambda_.IFunction, rest_api: apigw.RestApi, namespace: str,
@@ -81,7 +83,7 @@ class PortalMonitoring(Construct):
                                      statistic="Sum", dimensions_map={**dimensions, "service": service})
 
         def graph(title: str, left: list[cloudwatch.IMetric], alarms: tuple[cloudwatch.Alarm, ...] = (),
-                  **options: object) -> cloudwatch.GraphWidget:
+                  **options: Any) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=left, width=WIDGET_WIDTH, height=6,
                                           left_annotations=[alarm.to_annotation() for alarm in alarms] or None,
                                           **options)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from local.sagemaker_sim import SageMakerSim
+    from local.sim_state import SimState
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -184,7 +184,7 @@ def oidc_users(users: list[DemoUser] | None = None) -> list[Any]:
     return [User(sub=u.email, claims=u.claims()) for u in (DEMO_USERS if users is None else users)]
 
 
-def apply(sim: SageMakerSim) -> None:
+def apply(sim: SimState) -> None:
     """Load the demo domains, profiles (with owner tags), spaces and apps into ``sim``."""
     for domain in DOMAINS:
         sim.add_domain(**domain, execution_role=EXECUTION_ROLE)

@@ -131,7 +131,7 @@ def constraint_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
         errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must {constraint}")
 
     if kind == "structure":
-        members = shape.members  # type: ignore[attr-defined]
+        members = shape.members
         for name, member in members.items():
             member_path = _member_path(path, name)
             if value.get(name) is None:
@@ -150,11 +150,11 @@ def constraint_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
             fail(f"have length less than or equal to {meta['max']}")
     if kind == "list":
         for index, item in enumerate(value, start=1):
-            errors += constraint_errors(shape.member, item, f"{path}.{index}.member")  # type: ignore[attr-defined]
+            errors += constraint_errors(shape.member, item, f"{path}.{index}.member")
     elif kind == "map":
         for key, item in value.items():
-            errors += constraint_errors(shape.key, key, f"{path}.key")  # type: ignore[attr-defined]
-            errors += constraint_errors(shape.value, item, f"{path}.{key}.value")  # type: ignore[attr-defined]
+            errors += constraint_errors(shape.key, key, f"{path}.key")
+            errors += constraint_errors(shape.value, item, f"{path}.{key}.value")
     elif kind == "string":
         enum = meta.get("enum")
         if enum and value not in enum:

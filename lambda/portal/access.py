@@ -154,7 +154,8 @@ class Access:
             value = record(tagged or owner, self._clock())
             if revocation is not None:
                 report.say(f"replaces an earlier record {REVOKED_TAG}={profile.tags[REVOKED_TAG]!r}")
-            if parse(value).owner is None:
+            parsed = parse(value)
+            if parsed is None or parsed.owner is None:
                 report.say("the owner value is too long to record next to the time: restore will refuse; "
                            "put the owner tag back with tag-owners")
             try:

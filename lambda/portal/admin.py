@@ -19,7 +19,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ from portal.settings_catalog import BY_ENV
 from portal.targets import Target, allowed_targets, parse_groups
 
 
-def load_targets(targets_file: str | None, env=os.environ) -> tuple[tuple[Target, ...], str, str]:
+def load_targets(targets_file: str | None, env: Mapping[str, str] = os.environ) -> tuple[tuple[Target, ...], str, str]:
     """The function's own reading of the mapping; --targets FILE stands in for PORTAL_TARGETS."""
     if targets_file:
         with open(targets_file, encoding="utf-8") as handle:

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +108,8 @@ def _translate(error: Exception, operation: str) -> Exception:
 class AwsGateway:
     """SageMaker calls for one region, optionally through an assumed role; secrets for the portal."""
 
-    def __init__(self, session: boto3.session.Session | None = None, clock=time.time):
+    def __init__(self, session: boto3.session.Session | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._session = session or boto3.session.Session()
         self._clock = clock
         self._lock = threading.Lock()
@@ -175,7 +176,7 @@ class AwsGateway:
                 self._assumed.popitem(last=False)
         return client
 
-    def _assume(self, role_arn: str, tags: dict[str, str], session_name: str, region: str | None):
+    def _assume(self, role_arn: str, tags: dict[str, str], session_name: str, region: str | None) -> Any:
         request: dict[str, Any] = {
             "RoleArn": role_arn,
             "RoleSessionName": _SESSION_NAME_UNSAFE.sub("-", session_name)[:64].ljust(2, "-"),

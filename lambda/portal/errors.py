@@ -7,6 +7,7 @@ Messages here are shown to users, so they never carry internal details.
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 
 class PortalError(Exception):
@@ -15,7 +16,7 @@ class PortalError(Exception):
     reason: str = "error"  # metric dimension and log field
     default_message: str | None = None
 
-    def __init__(self, detail: str = "", **page_context: object):
+    def __init__(self, detail: str = "", **page_context: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         # Values the page may show (profile name, status); never secrets, never internals.

@@ -53,7 +53,7 @@ def parse_accept_language(header: str) -> list[tuple[str, float]]:
         weights = [_WEIGHT.fullmatch(parameter) for parameter in parameters]
         if len(weights) > 1 or not all(weights):
             continue  # q is the only parameter Accept-Language defines, and only once
-        ranges.append((language_range, float(weights[0].group(1)) if weights else 1.0))
+        ranges.append((language_range, float(weights[0].group(1)) if weights and weights[0] else 1.0))
     return ranges
 
 

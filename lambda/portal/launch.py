@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,7 @@ def _owned_key(person: Person, target: Target, profile: str) -> tuple[str, str, 
 
 
 class Launcher:
-    def __init__(self, gateway: AwsGateway, policy: LaunchPolicy, clock=time.time):
+    def __init__(self, gateway: AwsGateway, policy: LaunchPolicy, clock: Callable[[], float] = time.time) -> None:
         self._aws = gateway
         self._policy = policy
         self._clock = clock
@@ -265,13 +266,13 @@ class Launcher:
         return space
 
     # -- clients ---------------------------------------------------------------------------------------
-    def _client(self, target: Target, person: Person | None, profile: str | None = None):
+    def _client(self, target: Target, person: Person | None, profile: str | None = None) -> Any:
         # An assumed role's session is named after the person, so CloudTrail in the domain's account says who.
         tags = {self._policy.owner_tag: person.owner} if target.tag_session and person else None
         return self._aws.sagemaker(target.region, target.role_arn, session_tags=tags,
                                    session_name=person.owner if person else "studio-portal")
 
-    def _presign_client(self, target: Target, person: Person, profile: str):
+    def _presign_client(self, target: Target, person: Person, profile: str) -> Any:
         if target.role_arn or not self._policy.launch_role_arn:
             return self._client(target, person, profile)
         # With a launch role the identity travels as a session tag, so IAM itself checks ownership.

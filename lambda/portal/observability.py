@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -24,7 +24,7 @@ LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "jwt", "aws_xra
 logger = Logger(service=SERVICE)
 
 
-def tracing_enabled(environ=os.environ) -> bool:
+def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """As Powertools decides: on in Lambda unless POWERTOOLS_TRACE_DISABLED says otherwise."""
     disabled = environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true")
     return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not disabled
@@ -52,7 +52,7 @@ metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_
 DEBUG_SWITCHES = ("POWERTOOLS_DEV", "POWERTOOLS_EVENT_HANDLER_DEBUG", "POWERTOOLS_DEBUG", "POWERTOOLS_LOGGER_LOG_EVENT")
 
 
-def warn_about_debug_switches(environ=os.environ) -> list[str]:
+def warn_about_debug_switches(environ: Mapping[str, str] = os.environ) -> list[str]:
     """Log a warning naming the debug switches that are on; return their names."""
     on = [name for name in DEBUG_SWITCHES if environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")]
     if on:

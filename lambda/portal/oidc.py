@@ -12,6 +12,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -85,7 +86,8 @@ def _parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
 
 class OidcClient:
     def __init__(self, issuer: str, client_id: str, client_secret: str | None, http: JsonHttpClient,
-                 clock=time.time, authorize_params: tuple[tuple[str, str], ...] = ()):
+                 clock: Callable[[], float] = time.time, authorize_params: tuple[tuple[str, str], ...] = ()
+                 ) -> None:
         self.issuer = issuer
         # Extra authorization request parameters (PORTAL_OIDC_AUTHORIZE_PARAMS), never one the flow sets.
         self.authorize_params = authorize_params

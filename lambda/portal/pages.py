@@ -12,7 +12,7 @@ import hashlib
 import os
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -76,11 +76,11 @@ class Pages:
         # Whitespace and line breaks inside {% trans %} are folded, as `make messages` extracts them.
         environment.policies["ext.i18n.trimmed"] = True
         # newstyle: the values a translation names are escaped as they go in, as everywhere on the page.
-        environment.install_gettext_translations(catalog, newstyle=True)
+        environment.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]  # by ext.i18n
         environment.filters["translated"] = lambda text: i18n.translate(text, catalog)
         return environment
 
-    def render(self, template: str, language: str = "en", **context) -> str:
+    def render(self, template: str, language: str = "en", **context: Any) -> str:
         from markupsafe import Markup
 
         # The stylesheet is our own file, not input: it must reach the page unescaped to match its hash.

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from portal import runtime
+from portal.config import Settings
 from portal.errors import (
     ClientRejected,
     PortalError,
@@ -60,8 +61,9 @@ def _signed_in_person() -> Person | None:
     session = portal.session_sealer.open(request_cookies().get(SESSION_COOKIE))
     if session is None or session.get("iss") != portal.settings.oidc_issuer or not isinstance(session.get("sub"), str):
         return None
-    claims = session.get("claims") if isinstance(session.get("claims"), dict) else {}
-    groups = session.get("groups") if isinstance(session.get("groups"), list) else []
+    raw_claims, raw_groups = session.get("claims"), session.get("groups")
+    claims: dict[str, Any] = raw_claims if isinstance(raw_claims, dict) else {}
+    groups: list[Any] = raw_groups if isinstance(raw_groups, list) else []
     return Person(identity=session["sub"], owner=owner_value(session["sub"]), claims=claims,
                   groups=tuple(str(group) for group in groups))
 
@@ -84,6 +86,7 @@ def launch() -> Response:
             return chooser(person)
         outcome = portal.launcher.launch(person, target, request.space, request.landing_uri())
     except ProfilePreparing as preparing:
+        assert target is not None  # only the launcher prepares a profile, once the target is chosen
         _record_launch(person, target, preparing.reason, preparing.page_context.get("profile"), request.space)
         return preparing_page(preparing, request, target)
     except PortalError as error:
@@ -208,7 +211,7 @@ def callback() -> Response:
     ])
 
 
-def session_payload(settings, identity: str, claims: dict[str, Any]) -> dict[str, Any]:
+def session_payload(settings: Settings, identity: str, claims: dict[str, Any]) -> dict[str, Any]:
     """Only what launches need: the identity, the claims profile templates use, the groups targets name."""
     used_claims = {name for target in settings.targets for name in target.claims_used()}
     named_groups = {group for target in settings.targets for group in target.groups}

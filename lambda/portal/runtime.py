@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from portal.aws import AwsGateway
 from portal.config import ConfigError, Settings, load_settings, parse_session_keys
@@ -136,7 +137,8 @@ def _client_credentials(settings: Settings, aws: AwsGateway, fresh: bool = False
     if not settings.oidc_client_secret_arn:
         return settings.oidc_client_id or "", settings.oidc_client_secret
     raw = aws.get_secret(settings.oidc_client_secret_arn, fresh=fresh)
-    client_id, secret = settings.oidc_client_id, raw
+    client_id: Any = settings.oidc_client_id
+    secret: Any = raw
     if raw.lstrip().startswith("{"):
         try:
             document = json.loads(raw)

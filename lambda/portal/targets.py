@@ -171,7 +171,7 @@ def _valid_template(template: str) -> bool:
 def parse_targets(raw_json: str, identity_claim: str) -> tuple[Target, ...]:
     try:
         document = json.loads(raw_json)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise ConfigError(f"PORTAL_TARGETS is not valid JSON ({error.msg} at position {error.pos})") from None
     if not isinstance(document, list) or not document:
         raise ConfigError("PORTAL_TARGETS must be a non-empty JSON list of targets")
