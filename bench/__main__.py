@@ -11,6 +11,12 @@ process, as AWS runs elsewhere.
   cold start   process start -> first completed launch
   memory       peak RSS after the first launch
   warm launch  per request, ownership cached; and AWS calls per warm launch
+  restore      SnapStart, locally (bench/snapshot.py): a process imports its handler as SnapStart's init does
+               (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start), runs the before-snapshot hooks, then forks restored
+               copies; each is timed from the fork to its first completed launch with a valid session (the
+               after-restore hooks included), for the portal and the bare handler
+  signed-out flow  in a restored copy: bookmark -> IdP -> callback -> Studio, the portal's requests and the time
+               spent in them (the IdP's own page is not the portal's time)
   bundle       size of the deployed (arm64) Lambda bundle, unless BENCH_SKIP_BUNDLE_SIZE=1
 and, separately, what a page costs in each of a few languages after a cold launch (bench/page_child.py).
 """
@@ -28,9 +34,10 @@ import time
 import zipfile
 from pathlib import Path
 
+from bench.idp import approving_idp
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim
-from tests.support.container import lambda_environment, signed_in_launch_event
+from tests.support.container import CLIENT_ID, lambda_environment, signed_in_launch_event
 from tests.support.events import rest_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,35 +47,57 @@ WARM_REQUESTS = int(os.environ.get("BENCH_WARM_REQUESTS", "200"))
 SDK_PATH = sysconfig.get_paths()["purelib"]
 
 
+RESTORE_COPIES = int(os.environ.get("BENCH_RESTORE_COPIES", "3"))
 HANDLERS = ("bare", "floor", "portal")
+RESTORED = ("bare", "portal")  # the handlers restored from a snapshot
+RUNS = (*((which, "cold") for which in HANDLERS), *((which, "restore") for which in RESTORED))
 
 
-def environment(sim_url: str, tracing: bool) -> dict[str, str]:
+def environment(sim_url: str, tracing: bool, issuer: str | None = None) -> dict[str, str]:
     inherited = {key: value for key, value in os.environ.items()
                  if not key.startswith(("AWS_", "PORTAL_", "PYTHON", "POWERTOOLS_")) and key != "LOG_LEVEL"}
     # The deployed default log level: each launch writes its audit line.
-    return {**inherited, **lambda_environment(sim_url, tracing=tracing, task_root=str(ROOT)), "LOG_LEVEL": "INFO"}
+    env = {**inherited, **lambda_environment(sim_url, tracing=tracing, task_root=str(ROOT)), "LOG_LEVEL": "INFO"}
+    if issuer:
+        env["PORTAL_OIDC_ISSUER"] = issuer
+    return env
 
 
-def container(which: str, env: dict[str, str], event_file: str, bundle: Path) -> dict:
+def runtime_library(directory: Path) -> Path:
+    """A directory with snapshot_restore_py alone: what Lambda's Python runtime provides next to /var/task."""
+    import snapshot_restore_py
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "snapshot_restore_py.py").write_text(Path(snapshot_restore_py.__file__).read_text())
+    return directory
+
+
+def container(which: str, env: dict[str, str], event_file: str, bundle: Path, mode: str = "cold",
+              runtime_dir: Path | None = None) -> dict:
     """One fresh process. ``-S`` for all: each sees only its PYTHONPATH and the standard library, as a
-    Lambda function sees /var/task and the runtime.
+    Lambda function sees /var/task and the runtime (``runtime_dir``: the runtime's snapshot_restore_py).
+    ``mode`` ``restore``: the import is SnapStart's init, then restored copies are timed (bench/child.py).
 
     Its stdout (log lines, metrics, then the result) goes to a file: a pipe would be drained by this process,
     which also runs the simulator, and each log line would then slow the simulated SageMaker down.
     """
-    path = [SDK_PATH if which == "bare" else str(bundle), str(ROOT)]
+    path = [SDK_PATH if which == "bare" else str(bundle), str(ROOT), *([str(runtime_dir)] if runtime_dir else [])]
+    arguments = [which, event_file, str(WARM_REQUESTS)]
+    if mode == "restore":
+        arguments += ["restore", str(RESTORE_COPIES)]
+        env = {**env, "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
     with tempfile.TemporaryFile("w+") as stdout:
         started = time.time()
-        done = subprocess.run([sys.executable, "-S", "-m", "bench.child", which, event_file,  # noqa: S603
-                               str(WARM_REQUESTS)], env={**env, "PYTHONPATH": os.pathsep.join(path)}, cwd=ROOT,
+        done = subprocess.run([sys.executable, "-S", "-m", "bench.child", *arguments],  # noqa: S603
+                              env={**env, "PYTHONPATH": os.pathsep.join(path)}, cwd=ROOT,
                               stdout=stdout, stderr=subprocess.PIPE, text=True, check=False)
         stdout.seek(0)
         lines = stdout.read().strip().splitlines()
     if done.returncode != 0 or not lines:
-        raise RuntimeError(f"the {which} process failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise RuntimeError(f"the {which} process ({mode}) failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(lines[-1])
-    result["cold_start"] = result["done"] - started
+    if mode == "cold":
+        result["cold_start"] = result["done"] - started
     return result
 
 
@@ -151,24 +180,43 @@ def paired_ratio(runs: dict[str, list[dict]], figure: str, over: str = "bare", w
 
 
 def report(runs: dict[str, list[dict]]) -> None:
+    """``runs`` by ``which`` (cold processes) and ``<which>-restore`` (restored copies), paired by round."""
     def median(which: str, figure: str) -> float:
         return statistics.median(run[figure] for run in runs[which])
 
+    def ratio(mine: tuple[str, str], over: tuple[str, str]) -> float:
+        return statistics.median(mine_run[mine[1]] / reference[over[1]]
+                                 for reference, mine_run in zip(runs[over[0]], runs[mine[0]], strict=True))
+
     rounds = f"median of {len(runs['bare'])} paired rounds"
-    print(f"  cold start  bare {median('bare', 'cold_start') * 1000:7.0f} ms   portal "
-          f"{median('portal', 'cold_start') * 1000:7.0f} ms   ratio {paired_ratio(runs, 'cold_start'):.2f}x "
-          f"({rounds}; target <= 1.25x)")
+    restore, cold = ("portal-restore", "restore"), ("portal", "cold_start")
+    removed = statistics.median(1 - mine["restore"] / reference["cold_start"]
+                                for reference, mine in zip(runs["portal"], runs["portal-restore"], strict=True))
+    print(f"  cold start (on demand)  bare {median('bare', 'cold_start') * 1000:6.0f} ms   portal "
+          f"{median('portal', 'cold_start') * 1000:6.0f} ms   portal/bare {paired_ratio(runs, 'cold_start'):.2f}x "
+          f"({rounds}; reported)")
+    print(f"  restore (SnapStart)     bare {median('bare-restore', 'restore') * 1000:6.1f} ms   portal "
+          f"{median('portal-restore', 'restore') * 1000:6.1f} ms   fork -> first launch with a valid session, "
+          f"median of {RESTORE_COPIES} copies per round")
+    print(f"    portal restore / portal on-demand cold start {ratio(restore, cold):.3f}x (target <= 0.10x); "
+          f"SnapStart removes {removed:.0%} of the on-demand cold start")
+    print(f"    portal restore / bare restore {ratio(restore, ('bare-restore', 'restore')):.2f}x (target <= 2.5x); "
+          f"portal init (import, build, warm-up: once per version) {median('portal-restore', 'init') * 1000:.0f} ms")
     print(f"  peak memory bare {median('bare', 'max_rss_kib') / 1024:7.1f} MiB  portal "
           f"{median('portal', 'max_rss_kib') / 1024:7.1f} MiB  ratio {paired_ratio(runs, 'max_rss_kib'):.2f}x "
           f"(target <= 1.3x)")
-    print(f"  warm launch bare {median('bare', 'warm') * 1000:7.2f} ms   portal "
-          f"{median('portal', 'warm') * 1000:7.2f} ms   ratio {paired_ratio(runs, 'warm'):.2f}x "
-          f"({rounds} of {WARM_REQUESTS} launches; target <= 1.15x)")
-    print(f"    of which the framework: floor {median('floor', 'warm') * 1000:.2f} ms, floor/bare "
-          f"{paired_ratio(runs, 'warm', which='floor'):.2f}x; the portal's own work: portal/floor "
-          f"{paired_ratio(runs, 'warm', over='floor'):.2f}x")
+    print(f"  warm launch bare {median('bare', 'warm') * 1000:.2f} ms, floor {median('floor', 'warm') * 1000:.2f} ms, "
+          f"portal {median('portal', 'warm') * 1000:.2f} ms ({rounds} of {WARM_REQUESTS} launches)")
+    print(f"    portal/floor {paired_ratio(runs, 'warm', over='floor'):.2f}x (target <= 1.10x); floor/bare "
+          f"{paired_ratio(runs, 'warm', which='floor'):.2f}x, portal/bare {paired_ratio(runs, 'warm'):.2f}x (reported)")
     print(f"  AWS calls per warm launch: bare {median('bare', 'warm_calls'):.2f}, "
-          f"floor {median('floor', 'warm_calls'):.2f}, portal {median('portal', 'warm_calls'):.2f}")
+          f"floor {median('floor', 'warm_calls'):.2f}, portal {median('portal', 'warm_calls'):.2f} (target 1)")
+    flow = runs["portal-restore"]
+    steps = [statistics.median(run["flow_steps"][index] for run in flow) for index in range(3)]
+    print(f"  signed-out flow in a restored copy (bookmark -> IdP -> callback -> Studio): "
+          f"{flow[0]['flow_requests']} portal requests, {median('portal-restore', 'flow_portal') * 1000:.1f} ms "
+          f"in the portal (bookmark {steps[0]:.1f}, callback {steps[1]:.1f}, launch {steps[2]:.1f} ms; "
+          f"the callback includes the token exchange with the IdP)")
 
 
 def main() -> None:
@@ -180,28 +228,33 @@ def main() -> None:
     sim = SageMakerSim(require_signature=True)
     server = LocalServer(sim, port=0, label="aws", quiet=True).start()
     sim.studio_base_url = server.url
-    event = signed_in_launch_event()
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as workdir, approving_idp(client_id=CLIENT_ID) as idp:
+        event = signed_in_launch_event(issuer=idp.idp.issuer)
         event_file = str(Path(workdir) / "event.json")
         Path(event_file).write_text(json.dumps(event))
-        print(f"bench: {ROUNDS} rounds of a bare, a floor and a portal process, {WARM_REQUESTS} warm launches each, "
+        print(f"bench: {ROUNDS} rounds of a bare, a floor and a portal process ({WARM_REQUESTS} warm launches each) "
+              f"and a bare and a portal snapshot ({RESTORE_COPIES} restored copies each), "
               f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
         bundle = build_host_bundle(Path(workdir) / "bundle")
+        runtime_dir = runtime_library(Path(workdir) / "runtime")
         try:
             for tracing in (False, True):
-                env = environment(server.url, tracing)
-                runs: dict[str, list[dict]] = {which: [] for which in HANDLERS}
+                env = environment(server.url, tracing, issuer=idp.idp.issuer)
+                runs: dict[str, list[dict]] = {which if mode == "cold" else f"{which}-restore": []
+                                               for which, mode in RUNS}
                 for round_number in range(ROUNDS):
-                    # Each handler goes first, second and last in turn, so drift during a round hits all alike.
-                    shift = round_number % len(HANDLERS)
-                    for which in HANDLERS[shift:] + HANDLERS[:shift]:
-                        runs[which].append(container(which, env, event_file, bundle))
+                    # Each process goes first, second ... last in turn, so drift during a round hits all alike.
+                    shift = round_number % len(RUNS)
+                    for which, mode in RUNS[shift:] + RUNS[:shift]:
+                        result = container(which, env, event_file, bundle, mode=mode, runtime_dir=runtime_dir)
+                        runs[which if mode == "cold" else f"{which}-restore"].append(result)
                 assert runs["portal"][0]["botocore"].startswith(str(bundle)), "the portal must run from its bundle"
                 label = ("Powertools Tracer on (X-Ray SDK, as in Lambda with tracing)" if tracing
                          else "Powertools Tracer off (POWERTOOLS_TRACE_DISABLED=true)")
                 print(f"\n[{label}]")
                 report(runs)
-            page_figures(environment(server.url, tracing=True), event_file, bundle, Path(workdir))
+            page_env = environment(server.url, tracing=True, issuer=idp.idp.issuer)
+            page_figures(page_env, event_file, bundle, Path(workdir))
             print(f"\nLambda bundle (arm64, as deployed): {bundle_size()}")
         finally:
             server.stop()

@@ -1,9 +1,17 @@
-"""One container: import a handler, serve a first launch with a valid session (cold), then warm launches.
+"""One container: import a handler, then either serve it cold and warm, or snapshot it and restore copies.
 
-Run by bench/__main__.py as `python -S -m bench.child <bare|floor|portal> <event-json-file> <warm-launches>`
-with PYTHONPATH naming what the handler may import (the portal's Lambda bundle, or the SDK for the bare handler).
-Reports the cold start, peak memory after the first launch, the median warm launch and the AWS calls per warm
-launch (from the simulator's call log, read outside the timed region); prints one JSON line.
+Run by bench/__main__.py as ``python -S -m bench.child <bare|floor|portal> <event-json-file> <warm-launches>
+[restore <copies>]`` with PYTHONPATH naming what the handler may import (the portal's Lambda bundle, or the SDK
+for the bare handler, and the runtime's snapshot_restore_py).
+
+cold (default)  the first launch with a valid session after the process started (on-demand cold start), peak
+                memory after it, the median warm launch and the AWS calls per warm launch (from the simulator's
+                call log, read outside the timed region)
+restore         the import is the init (the environment says snap-start for the portal); then ``copies``
+                restored copies (bench/snapshot.py: a fork each), each timed from the fork to its first
+                completed launch with a valid session; then as many copies that each walk the signed-out flow
+                (bookmark -> IdP -> callback -> Studio), timing the portal's requests
+Prints one JSON line.
 """
 
 import time
@@ -15,6 +23,7 @@ import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
+import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 
@@ -24,6 +33,9 @@ class LambdaContext:
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:portal"
     aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000
 
 
 def peak_rss_kib() -> int:
@@ -40,8 +52,81 @@ def simulated_calls() -> int:
         return len(json.load(answer)["calls"])
 
 
+def location_of(response: dict) -> str:
+    headers = response.get("multiValueHeaders") or {}
+    return (headers.get("Location") or [(response.get("headers") or {}).get("Location", "")])[0]
+
+
+def into_studio(response: dict) -> bool:
+    """A 302 into the (simulated) Studio: a launch, not a redirect to sign in."""
+    return response["statusCode"] == 302 and location_of(response).startswith(os.environ["AWS_ENDPOINT_URL_SAGEMAKER"])
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def signed_out_flow(handler, context) -> dict:
+    """A person with no session opens the bookmark: portal -> IdP -> portal's callback -> portal -> Studio."""
+    from tests.support.events import API_HOST, event_for_url, rest_event, set_cookies
+
+    base = f"https://{API_HOST}/prod"
+    jar: dict[str, str] = {}
+    portal_seconds: list[float] = []
+
+    def portal(event):
+        started = time.perf_counter()
+        response = handler(event, context)
+        portal_seconds.append(time.perf_counter() - started)
+        for name, morsel in set_cookies(response).items():
+            if morsel["max-age"] in ("0", "-1"):
+                jar.pop(name, None)
+            else:
+                jar[name] = morsel.value
+        return response
+
+    bookmark = portal(rest_event("/", cookies=dict(jar)))
+    # The browser at the IdP (not the portal's time): it answers with the redirect to the callback
+    try:
+        urllib.request.build_opener(_NoRedirects).open(location_of(bookmark))
+        raise AssertionError("the IdP did not redirect")
+    except urllib.error.HTTPError as redirect:
+        callback_url = redirect.headers["Location"]
+    back = portal(event_for_url(callback_url.removeprefix(base), cookies=dict(jar)))
+    assert back["statusCode"] == 302 and location_of(back) == f"{base}/", back
+    studio = portal(rest_event("/", cookies=dict(jar)))
+    assert into_studio(studio), studio
+    return {"requests": len(portal_seconds), "portal": sum(portal_seconds),
+            "steps": [round(seconds * 1000, 2) for seconds in portal_seconds]}
+
+
+def restore(handler, event, context, copies: int, flows: bool) -> dict:
+    from bench.snapshot import restore_copies
+
+    init = time.time() - STARTED
+
+    def first_launch(forked_at: float) -> dict:
+        response = handler(event, context)
+        done = time.time()
+        assert into_studio(response), response
+        return {"restore": done - forked_at}
+
+    launches = restore_copies(copies, first_launch)
+    walked = restore_copies(copies, lambda forked_at: signed_out_flow(handler, context)) if flows else []
+    failed = [copy["error"] for copy in launches + walked if "error" in copy]
+    if failed:
+        raise RuntimeError(f"a restored copy failed: {failed[0]}")
+    result = {"init": init, "restore": statistics.median(copy["restore"] for copy in launches)}
+    if walked:
+        result.update(flow_portal=statistics.median(copy["portal"] for copy in walked),
+                      flow_requests=walked[0]["requests"], flow_steps=walked[0]["steps"])
+    return result
+
+
 def main() -> None:
     which, event_file, warm_launches = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    mode = sys.argv[4] if len(sys.argv) > 4 else "cold"
     with open(event_file) as handle:
         event = json.load(handle)
     if which == "bare":
@@ -52,9 +137,15 @@ def main() -> None:
         from portal.handler import handler
 
     context = LambdaContext()
+    if mode == "restore":
+        import botocore
+
+        measured = restore(handler, event, context, int(sys.argv[5]), flows=which == "portal")
+        print(json.dumps({**measured, "botocore": botocore.__file__}))
+        return
     response = handler(event, context)
     done = time.time()
-    assert response["statusCode"] == 302, response
+    assert into_studio(response), response
     rss_kib = peak_rss_kib()
     times = []
     calls_before = simulated_calls()

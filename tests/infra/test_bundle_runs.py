@@ -248,3 +248,31 @@ def test_the_runtime_hooks_library_is_left_to_lambdas_runtime(bundle: Path) -> N
     assert not (bundle / "snapshot_restore_py.py").exists()
     assert not list(bundle.glob("snapshot_restore_py-*.dist-info"))
     assert (bundle / "portal" / "runtime.py").exists()
+
+
+def test_the_benchmark_restores_each_handler_from_its_own_snapshot(
+        bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make bench`'s restore figures: SnapStart's init in one process, restored copies forked from it."""
+    import bench.__main__ as bench
+    from bench.idp import approving_idp
+    from tests.support.container import CLIENT_ID
+
+    simulator, url = sim
+    monkeypatch.setattr(bench, "RESTORE_COPIES", 2)
+    with approving_idp(client_id=CLIENT_ID) as idp:
+        event_file = tmp_path / "event.json"
+        event_file.write_text(json.dumps(signed_in_launch_event(issuer=idp.idp.issuer)))
+        env = bench.environment(url, tracing=False, issuer=idp.idp.issuer)
+        runtime_dir = bench.runtime_library(tmp_path / "runtime")
+        portal = bench.container("portal", env, str(event_file), bundle, mode="restore", runtime_dir=runtime_dir)
+        bare = bench.container("bare", env, str(event_file), bundle, mode="restore", runtime_dir=runtime_dir)
+        hits = dict(idp.hits)
+    assert portal["botocore"].startswith(str(bundle)) and not bare["botocore"].startswith(str(bundle))
+    assert portal["restore"] > 0 and bare["restore"] > 0 and portal["init"] > 0
+    assert portal["flow_requests"] == 3 and portal["flow_portal"] > 0
+    operations = [call.operation for call in simulator.calls]
+    # Init looked up the domain once; each of the 2 + 2 restored portal copies checked ownership once
+    assert operations.count("DescribeDomain") == 1 and operations.count("DescribeUserProfile") == 4
+    assert operations.count("CreatePresignedDomainUrl") == 2 + 4
+    # Discovery and keys were fetched at init only; each walked flow signed in at the IdP once
+    assert hits == {"/.well-known/openid-configuration": 1, "/jwks": 1, "/authorize": 2, "/token": 2}

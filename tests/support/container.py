@@ -17,6 +17,7 @@ from tests.support.events import rest_event
 
 ISSUER = "http://127.0.0.1:9"  # never contacted: the launch carries a valid session
 SESSION_KEY = "c" * 48
+CLIENT_ID = "container"
 # What Lambda sets for a sampled invocation.
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
@@ -31,7 +32,7 @@ def lambda_environment(sim_url: str, *, tracing: bool, task_root: str | None) ->
         "AWS_ENDPOINT_URL_SAGEMAKER": sim_url, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "AKIACONTAINER0000000", "AWS_SECRET_ACCESS_KEY": "container-secret-access-key-000",
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
-        "PORTAL_OIDC_ISSUER": ISSUER, "PORTAL_OIDC_CLIENT_ID": "container", "PORTAL_OIDC_CLIENT_SECRET": "container",
+        "PORTAL_OIDC_ISSUER": ISSUER, "PORTAL_OIDC_CLIENT_ID": CLIENT_ID, "PORTAL_OIDC_CLIENT_SECRET": "container",
         "PORTAL_SESSION_KEY": SESSION_KEY, "PORTAL_DOMAIN_ID": DEMO_DOMAIN_ID,
         "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal", "POWERTOOLS_METRICS_NAMESPACE": "StudioPortal",
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true", "LOG_LEVEL": "WARNING",
@@ -45,8 +46,8 @@ def lambda_environment(sim_url: str, *, tracing: bool, task_root: str | None) ->
     return env
 
 
-def signed_in_launch_event(identity: str = "alice@example.com") -> dict[str, Any]:
-    """GET / with a session cookie for ``identity``, sealed with :data:`SESSION_KEY`."""
+def signed_in_launch_event(identity: str = "alice@example.com", issuer: str = ISSUER) -> dict[str, Any]:
+    """GET / with a session cookie for ``identity`` from ``issuer``, sealed with :data:`SESSION_KEY`."""
     session = Sealer((SESSION_KEY,), SESSION_COOKIE).seal(
-        {"sub": identity, "iss": ISSUER, "groups": [], "claims": {"email": identity}}, 3600)
+        {"sub": identity, "iss": issuer, "groups": [], "claims": {"email": identity}}, 3600)
     return rest_event("/", cookies={SESSION_COOKIE: session})
