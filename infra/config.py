@@ -390,6 +390,8 @@ class _Reader:
                 self.problems.append(
                     "domainId, targets: give one or the other: domainId for one Studio domain, targets for several "
                     "(with targets, remove domainId from cdk.json or pass -c domainId=)")
+            # Read, and set aside: the function gets PORTAL_TARGETS and never PORTAL_DOMAIN_ID (it refuses both).
+            self.values["domainId"] = None
         else:
             domain_id = self.text("domainId", required=True, hint=", or a targets list for several domains")
 
