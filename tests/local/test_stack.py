@@ -15,6 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+import portal.handler  # noqa: F401  (the real handler must import: the stack serves it by default)
 from local.seed import DEMO_DOMAIN_ID, DemoUser
 from local.stack import (
     DUMMY_ACCESS_KEY_ID,
@@ -22,6 +23,7 @@ from local.stack import (
     LOCAL_CLIENT_SECRET,
     running_stack,
 )
+from portal import runtime
 from tests.support.http_client import Browser
 
 
@@ -130,7 +132,6 @@ def test_overrides_win_and_none_removes(clean_env):
 
 
 def test_portal_runtime_is_reset_on_entry_and_exit(monkeypatch):
-    runtime = pytest.importorskip("portal.runtime")
     resets: list[str | None] = []
     monkeypatch.setattr(runtime, "reset", lambda: resets.append(os.environ.get("PORTAL_SESSION_KEY")))
     with running_stack(handler=echo) as stack:
@@ -178,7 +179,6 @@ def test_a_busy_port_is_an_os_error_and_nothing_is_left_running():
 
 
 def test_the_real_portal_handler_is_served_by_default():
-    pytest.importorskip("portal.handler")
     with running_stack() as stack:
         assert Browser().get(stack.portal_url + "/health").status == 200
 
