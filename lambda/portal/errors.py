@@ -9,12 +9,14 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from portal.i18n import N_, Text
+
 
 class PortalError(Exception):
     status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
     page: str = "error_unavailable.html"
     reason: str = "error"  # metric dimension and log field
-    default_message: str | None = None
+    default_message: Text | None = None  # N_(): shown in the reader's language
 
     def __init__(self, detail: str = "", **page_context: Any) -> None:
         super().__init__(detail)
@@ -50,7 +52,7 @@ class IdentityProviderUnavailable(PortalError):
     status = HTTPStatus.BAD_GATEWAY
     page = "error_unavailable.html"
     reason = "idp_unavailable"
-    default_message = "The sign-in service is not answering."
+    default_message = N_("The sign-in service is not answering.")
 
 
 class IdentityUnusable(PortalError):
@@ -123,7 +125,7 @@ class PortalMisconfigured(PortalError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     page = "error_unavailable.html"
     reason = "misconfigured"
-    default_message = "The portal is not configured correctly; IT has been alerted."
+    default_message = N_("The portal is not configured correctly; IT has been alerted.")
 
 
 class ProfilePreparing(PortalError):
@@ -138,7 +140,7 @@ class TargetNotFound(PortalError):
     status = HTTPStatus.NOT_FOUND
     page = "error_bad_request.html"
     reason = "target_not_found"
-    default_message = "The link names a Studio that this portal does not know."
+    default_message = N_("The link names a Studio that this portal does not know.")
 
 
 class TargetNotAllowed(PortalError):
@@ -151,7 +153,7 @@ class SpaceNotFound(PortalError):
     status = HTTPStatus.NOT_FOUND
     page = "error_bad_request.html"
     reason = "space_not_found"
-    default_message = "The link names a Studio space that does not exist."
+    default_message = N_("The link names a Studio space that does not exist.")
 
 
 class SpaceNotAllowed(PortalError):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from portal.errors import IdentityUnusable, SignInFailed
+from portal.i18n import N_
 from portal.settings_catalog import RESOURCE_NAME_PATTERN
 
 PROFILE_NAME_MAX = 63
@@ -72,8 +73,8 @@ def identity_from_claims(claims: dict, claim_name: str, *, email_must_be_verifie
     if email_must_be_verified and not email_verified(claims):
         # Anyone can put a colleague's address on a second account at an IdP that does not verify it.
         raise SignInFailed("the identity provider did not report the e-mail address as verified",
-                           message="Your identity provider did not confirm that your e-mail address is verified, "
-                                   "so the portal can't use it to find your Studio.")
+                           message=N_("Your identity provider did not confirm that your e-mail address is verified, "
+                                      "so the portal can't use it to find your Studio."))
     return claim_value(claims, claim_name)
 
 
@@ -86,6 +87,6 @@ def claim_value(claims: dict, claim_name: str) -> str:
     if (len(value) > MAX_IDENTITY_LENGTH or value != value.strip()
             or any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in value)):
         raise IdentityUnusable(f"the {claim_name!r} claim is not a usable identity",
-                               message="The identity your sign-in carries holds spaces or invisible characters, "
-                                       "so the portal can't match it exactly to a Studio profile.")
+                               message=N_("The identity your sign-in carries holds spaces or invisible characters, "
+                                          "so the portal can't match it exactly to a Studio profile."))
     return value

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlencode
 
 from portal.errors import BadRequest
+from portal.i18n import N_, Text
 from portal.settings_catalog import RESOURCE_NAME_PATTERN, TARGET_ID_PATTERN
 
 APP_TYPES = ("JupyterLab", "CodeEditor", "Canvas", "RStudioServerPro", "JupyterServer")
 STUDIO = "studio"
 MAX_PATH_LENGTH = 900  # LandingUri allows 1023 characters, less the app prefix
-SAFE_PATH_CHARACTERS = "A-Z a-z 0-9 - _ . ~ / + = , @ ( ) and space"
+SAFE_PATH_CHARACTERS = "- _ . ~ / + = , @ ( )"  # besides ASCII letters, digits and spaces
 _SAFE_PATH = re.compile(r"[A-Za-z0-9\-_.~/+=,@() ]*")
 # "%252e%252e" takes two rounds to become ".."; more than a few rounds is no link anyone wrote by hand.
 MAX_DECODE_ROUNDS = 4
@@ -50,7 +51,7 @@ class LaunchRequest:
         return urlencode(pairs, quote_via=quote, safe="/")
 
 
-def _bad(message: str) -> BadRequest:
+def _bad(message: Text) -> BadRequest:
     return BadRequest(message, message=message)
 
 
@@ -60,15 +61,15 @@ def parse_launch_request(query: Mapping[str, list[str]] | None) -> LaunchRequest
     for name in KNOWN_PARAMETERS:
         given = query.get(name) or []
         if len(given) > 1:
-            raise _bad(f"The link gives '{name}' more than once.")
+            raise _bad(N_("The link gives '%(parameter)s' more than once.", parameter=name))
         values[name] = given[0] if given and given[0] != "" else None
     target, space, app, path = (values[name] for name in KNOWN_PARAMETERS)
     if target is not None and not TARGET_ID_PATTERN.match(target):
-        raise _bad("The link's target is not a valid target id.")
+        raise _bad(N_("The link's target is not a valid target id."))
     if space is not None and not RESOURCE_NAME_PATTERN.match(space):
-        raise _bad("The link's space is not a valid Studio space name.")
+        raise _bad(N_("The link's space is not a valid Studio space name."))
     if app is not None and app not in (*APP_TYPES, STUDIO):
-        raise _bad(f"The link's app must be one of {', '.join((*APP_TYPES, STUDIO))}.")
+        raise _bad(N_("The link's app must be one of %(apps)s.", apps=", ".join((*APP_TYPES, STUDIO))))
     if path is not None:
         path = checked_path(path)
     return LaunchRequest(target=target, space=space, app=app, path=path or None)
@@ -76,8 +77,8 @@ def parse_launch_request(query: Mapping[str, list[str]] | None) -> LaunchRequest
 
 def checked_path(raw: str) -> str:
     """The path as Studio will finally read it, or a 400: decoded until stable, then checked whole."""
-    bad = _bad("The link's path must be a short relative path inside Studio, without '.' or '..' parts, "
-               f"made of {SAFE_PATH_CHARACTERS}.")
+    bad = _bad(N_("The link's path must be a short relative path inside Studio, without '.' or '..' parts, made "
+                  "of letters, digits, spaces and %(characters)s.", characters=SAFE_PATH_CHARACTERS))
     path = raw
     for _ in range(MAX_DECODE_ROUNDS + 1):
         if len(path) > MAX_PATH_LENGTH:

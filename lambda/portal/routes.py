@@ -25,6 +25,7 @@ from portal.errors import (
     SignInCancelled,
     SignInFailed,
 )
+from portal.i18n import N_
 from portal.identity import identity_from_claims, owner_value
 from portal.launch import Person
 from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
@@ -175,14 +176,14 @@ def callback() -> Response:
     code, state = query("code"), query("state")
     if not code or not state or not _OAUTH_PARAM.match(code) or not _OAUTH_PARAM.match(state):
         raise SignInFailed("callback without a usable code and state",
-                           message="The sign-in response was incomplete.")
+                           message=N_("The sign-in response was incomplete."))
     transaction = portal.transaction_sealer.open(request_cookies().get(TRANSACTION_COOKIE))
     if transaction is None:
         raise SignInFailed("no valid sign-in transaction cookie",
-                           message="This sign-in was started in another browser or has expired.")
+                           message=N_("This sign-in was started in another browser or has expired."))
     if not hmac.compare_digest(str(transaction.get("state", "")).encode(), state.encode()):
         raise SignInFailed("state does not match the transaction",
-                           message="This sign-in response does not belong to the sign-in you started.")
+                           message=N_("This sign-in response does not belong to the sign-in you started."))
     verifier = str(transaction.get("verifier", ""))
     try:
         id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", verifier)
@@ -255,7 +256,7 @@ def unexpected_error(error: Exception) -> Response:
     logger.error("unexpected error", extra={"error_type": type(error).__name__, "frames": frames})
     metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
     return page("error_unavailable.html", status=HTTPStatus.INTERNAL_SERVER_ERROR,
-                message="Something went wrong on our side.")
+                message=N_("Something went wrong on our side."))
 
 
 @app.not_found

@@ -194,6 +194,7 @@ def allowed_targets(targets: Iterable[Target], groups: Iterable[str]) -> list[Ta
 def choose_target(targets: tuple[Target, ...], person: Any, request: Any) -> Target | None:
     """The target a request launches, None when the person should choose, or an error page."""
     from portal.errors import BadRequest, TargetNotAllowed, TargetNotFound
+    from portal.i18n import N_
 
     allowed = allowed_targets(targets, person.groups)
     if request.target:
@@ -208,5 +209,5 @@ def choose_target(targets: tuple[Target, ...], person: Any, request: Any) -> Tar
     if len(allowed) == 1:
         return allowed[0]
     if request.is_specific:
-        raise BadRequest("deep link without target", message="The link must name which Studio to open (target).")
+        raise BadRequest("deep link without target", message=N_("The link must name which Studio to open (target)."))
     return None

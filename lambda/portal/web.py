@@ -15,6 +15,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from portal import i18n, runtime
 from portal.config import ConfigError, is_loopback_host, parse_languages
 from portal.errors import BadRequest, PortalError
+from portal.i18n import N_
 from portal.pages import security_headers
 from portal.pages import shared as pages
 
@@ -47,7 +48,7 @@ def request_cookies() -> dict[str, str]:
 def query(name: str) -> str | None:
     value = (app.current_event.query_string_parameters or {}).get(name)
     if value is not None and len(value) > MAX_PARAM_LENGTH:
-        raise BadRequest(f"query parameter {name} is too long", message="The link is too long.")
+        raise BadRequest(f"query parameter {name} is too long", message=N_("The link is too long."))
     return value
 
 

@@ -7,6 +7,7 @@ one or breaking the markup around it; each compiled .mo must be its .po compiled
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -147,3 +148,68 @@ def test_the_check_finds_what_a_translation_can_get_wrong():
     good = Catalog(locale="de")
     good.add("Signed in as <strong>%(identity)s</strong>.", "Angemeldet: <strong>%(identity)s</strong> (100 %%).")
     assert catalog_problems(good, {"Signed in as <strong>%(identity)s</strong>."}) == []
+
+
+# Page texts written in Python: keyword arguments and class attributes that reach a page's context.
+PAGE_TEXT_NAMES = ("message", "default_message")
+
+
+def untranslatable_page_texts(source: str) -> list[str]:
+    """Where a page text in Python (``message=`` of an error, an error's ``default_message``) is not marked with
+    N_() (a literal, an f-string, a plain variable), so that `make messages` would miss it and the page would
+    show it in English. A parameter annotated ``Text`` counts as marked: its callers must pass N_()."""
+    found: list[str] = []
+
+    def marked(value: ast.expr, text_parameters: set[str]) -> bool:
+        if isinstance(value, ast.Constant) and value.value is None:
+            return True
+        if isinstance(value, ast.Name):
+            return value.id in text_parameters
+        return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "N_"
+
+    def constructs_an_error(call: ast.Call) -> bool:  # SignInFailed(...), errors.BadRequest(...)
+        name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+        return name[:1].isupper()
+
+    def visit(node: ast.AST, text_parameters: set[str]) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            text_parameters = {arg.arg for arg in node.args.args + node.args.kwonlyargs
+                               if isinstance(arg.annotation, ast.Name) and arg.annotation.id == "Text"}
+        elif isinstance(node, ast.Call) and constructs_an_error(node):
+            found.extend(f"line {keyword.value.lineno}: {keyword.arg}=" for keyword in node.keywords
+                         if keyword.arg in PAGE_TEXT_NAMES and not marked(keyword.value, text_parameters))
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is not None and not marked(node.value, text_parameters) and any(
+                    isinstance(target, ast.Name) and target.id in PAGE_TEXT_NAMES for target in targets):
+                found.append(f"line {node.lineno}: {ast.unparse(targets[0])} =")
+        for child in ast.iter_child_nodes(node):
+            visit(child, text_parameters)
+
+    visit(ast.parse(source), set())
+    return sorted(found, key=lambda where: int(where.split()[1].rstrip(":")))
+
+
+def test_every_page_text_written_in_python_is_marked_for_translation():
+    sources = sorted((ROOT / "lambda" / "portal").glob("*.py"))
+    found = {path.name: problems for path in sources
+             if (problems := untranslatable_page_texts(path.read_text()))}
+    assert found == {}, "wrap these in N_() (portal/i18n.py), then make messages"
+
+
+def test_the_scan_finds_unmarked_page_texts():
+    source = '''
+def bad(message: str) -> None:
+    raise BadRequest("x", message=message)
+def good(message: Text) -> None:
+    raise BadRequest("x", message=message)
+class Shown(PortalError):
+    default_message = "Not marked."
+class Marked(PortalError):
+    default_message = N_("Marked.")
+raise SignInFailed("x", message=f"Hello {name}")
+raise SignInFailed("x", message=N_("Hello %(name)s", name=name))
+raise SignInFailed("x", message=None)
+warnings.filterwarnings("ignore", message="not a page text")
+'''
+    assert untranslatable_page_texts(source) == ["line 3: message=", "line 7: default_message =", "line 10: message="]
