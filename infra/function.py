@@ -27,6 +27,8 @@ Permissions
 * Writing to its own log group only (no ``AWSLambdaBasicExecutionRole``, which allows every log group).
 * X-Ray ``PutTraceSegments``/``PutTelemetryRecords``: the one ``Resource: *``, because X-Ray has no resource
   types to scope to.
+* Every role that presigns (this one, and the launch role) carries :func:`revoked_profiles_deny`: no URL for
+  a profile tagged ``studioportal:revoked``, and open Studio sessions of such a profile end too.
 * With ``enforceOwnerTagInIam``, ``CreatePresignedDomainUrl`` moves to a separate launch role that the
   function assumes with a session tag naming the signed-in user; that role may only presign for profiles
   whose owner tag equals the session tag. See :class:`LaunchRole`.
@@ -59,6 +61,7 @@ from infra.config import PortalConfig, StudioTarget
 from infra.identity import OidcWiring
 from infra.logs import audit_log_group
 from infra.nag import flatten, resource_finding, suppress
+from portal.revocation import REVOKED_TAG
 from portal.settings_catalog import BY_ENV
 
 HANDLER = "portal.handler.handler"
@@ -110,6 +113,22 @@ def provisioning_tag_conditions(owner_tag: str, target: StudioTarget) -> dict[st
         "StringLike": {f"aws:RequestTag/{owner_tag}": "?*"},
         "ForAllValues:StringEquals": {"aws:TagKeys": sorted({owner_tag, *target.provision.tag_keys})},
     }
+
+
+def revoked_profiles_deny() -> iam.PolicyStatement:
+    """Deny ``CreatePresignedDomainUrl`` for any profile tagged ``studioportal:revoked`` (`portal.admin revoke`).
+
+    IAM evaluates the presigning principal's policy "for every HTTP request and WebSocket frame that attempts to
+    connect to the app" (CreatePresignedDomainUrl, SageMaker API reference), so once the tag is on a profile its
+    open Studio sessions stop at their next request as well. The ``user-profile`` resource takes the
+    ``aws:ResourceTag/${TagKey}`` and ``sagemaker:ResourceTag/${TagKey}`` condition keys (Service Authorization
+    Reference, "Actions, resources, and condition keys for Amazon SageMaker"); the global one is used, which the
+    IAM linter in the tests (parliament) also recognises for this action. ``Null: false`` matches whatever the
+    tag's value. On ``*``: a Deny wider than the Allow costs nothing and covers every domain the role reaches.
+    """
+    return iam.PolicyStatement(
+        sid="NoStudioForRevokedProfiles", effect=iam.Effect.DENY, actions=["sagemaker:CreatePresignedDomainUrl"],
+        resources=["*"], conditions={"Null": {f"aws:ResourceTag/{REVOKED_TAG}": "false"}})
 
 
 def target_statements(config: PortalConfig, stack: Stack) -> list[iam.PolicyStatement]:
@@ -248,6 +267,7 @@ class LaunchRole(Construct):
             resources=profile_arns(config, Stack.of(self)),
             conditions={"StringEquals": {f"sagemaker:ResourceTag/{tag}": f"${{aws:PrincipalTag/{tag}}}"}},
         ))
+        self.role.add_to_policy(revoked_profiles_deny())
         policy = self.role.node.find_child("DefaultPolicy")
         assert isinstance(policy, iam.Policy)
         acknowledge_wildcards(policy, _profile_findings(self, config),
@@ -268,6 +288,8 @@ class PortalFunction(Construct):
             description="Studio portal function: read its two secrets, look up and launch Studio user profiles",
         )
         self.log_group.grant_write(self.role)
+        # Always, even when the launch role presigns: targets without role_arn may be presigned by this role.
+        self.role.add_to_policy(revoked_profiles_deny())
 
         self.launch_role: iam.Role | None = None
         if config.enforce_owner_tag_in_iam:

@@ -19,8 +19,9 @@ from typing import Any
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-# The tag that marks a profile whose access has been ended (revocation): as much a trust anchor as the owner tag.
-REVOKED_TAG = "studioportal:revoked"
+# REVOKED_TAG marks a profile whose access has been ended (revocation): as much a trust anchor as the owner tag.
+from portal.revocation import REVOKED_TAG
+
 GUARDED_ACTIONS = ("sagemaker:AddTags", "sagemaker:DeleteTags")
 
 

@@ -13,9 +13,11 @@ PROFILES = f"arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:user-
 
 
 def granted(result, role_prefix: str) -> dict[str, list[dict]]:
-    """action -> the statements granting it, for the role whose logical id starts with the prefix."""
+    """action -> the statements granting it (Allow), for the role whose logical id starts with the prefix."""
     by_action: dict[str, list[dict]] = {}
     for statement in statements(result, role_prefix):
+        if statement["Effect"] != "Allow":
+            continue
         for action in as_list(statement["Action"]):
             by_action.setdefault(action, []).append(statement)
     return by_action
@@ -150,8 +152,8 @@ def test_owner_tag_enforced_by_iam_moves_presigning_to_a_tag_checked_launch_role
     assert trust["Condition"] == {"StringLike": {f"aws:RequestTag/{tag}": "?*"},
                                   "ForAllValues:StringEquals": {"aws:TagKeys": [tag]}}
     assert roles[launch_role]["Properties"]["MaxSessionDuration"] == 3600
-    # And it presigns only where the profile's tag equals the session's tag
-    (presign,) = statements(result, launch_role)
+    # And it presigns only where the profile's tag equals the session's tag (and never a revoked one)
+    (presign,) = [s for s in statements(result, launch_role) if s["Effect"] == "Allow"]
     assert presign["Action"] == "sagemaker:CreatePresignedDomainUrl"
     assert flat(presign["Resource"]) == PROFILES
     assert presign["Condition"] == {"StringEquals": {f"sagemaker:ResourceTag/{tag}": f"${{aws:PrincipalTag/{tag}}}"}}
