@@ -285,7 +285,9 @@ def test_alarm_email_creates_an_ssl_only_topic(synth) -> None:
     (policy,) = result.resources("AWS::SNS::TopicPolicy").values()
     (deny,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    for alarm in result.resources("AWS::CloudWatch::Alarm").values():
+    alarms = list(result.resources("AWS::CloudWatch::Alarm").values())
+    assert len(alarms) >= 3
+    for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
         assert alarm["Properties"]["OKActions"] == [{"Ref": topic}]
     assert result.json["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": topic}
@@ -294,5 +296,7 @@ def test_alarm_email_creates_an_ssl_only_topic(synth) -> None:
 def test_alarm_topic_arn_uses_an_existing_topic(synth) -> None:
     result = synth("oidc-federation")
     assert not result.resources("AWS::SNS::Topic")
-    for alarm in result.resources("AWS::CloudWatch::Alarm").values():
+    alarms = list(result.resources("AWS::CloudWatch::Alarm").values())
+    assert len(alarms) >= 3
+    for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [TOPIC]

@@ -150,7 +150,9 @@ def test_function_role_has_exactly_the_permissions_the_portal_needs(default) -> 
 def test_no_iam_policy_anywhere_has_wildcard_actions_or_unjustified_wildcard_resources(synth) -> None:
     for name in CONFIGS:
         result = synth(name)
-        for policy in result.resources("AWS::IAM::Policy").values():
+        policies = list(result.resources("AWS::IAM::Policy").values())
+        assert policies, name
+        for policy in policies:
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                 assert not any("*" in action for action in as_list(statement["Action"])), statement
                 resources = [flat(resource) for resource in as_list(statement["Resource"])]
