@@ -6,17 +6,22 @@ this module sees botocore. Clients are created lazily and reused for the life of
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
+from botocore import xform_name
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.credentials import Credentials, ReadOnlyCredentials
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from portal.errors import AwsRefused, AwsThrottled, AwsUnavailable
 
@@ -39,14 +44,58 @@ _REFUSED_CODES = {
 }
 # Renew assumed-role credentials this long before they expire.
 _CREDENTIAL_MARGIN_SECONDS = 300
-_MAX_ASSUMED_SESSIONS = 500
-_SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]")
+# Assumed-role sessions kept, least recently used first: credentials only (about 1 kB each), never a client.
+_MAX_ASSUMED_SESSIONS = 10_000
+# RoleSessionName: 2-64 characters of [\w+=,.@-] in ASCII (STS), so every other character becomes '-', and a
+# short hash of the whole identity keeps two long or non-ASCII identities from sharing a name.
+_SESSION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_+=,.@-]")
+_SESSION_NAME_MAX = 64
+_SESSION_NAME_HASH = 10
 _WARM_SAGEMAKER_OPERATIONS = ("DescribeUserProfile", "ListTags", "CreatePresignedDomainUrl", "DescribeDomain",
                               "ListSpaces")
 
 
 def _unique(items: Iterable[Any]) -> list[Any]:
     return list(dict.fromkeys(items))
+
+
+def role_session_name(identity: str) -> str:
+    """The identity as STS allows a RoleSessionName to be: readable ASCII, plus a hash of the full identity."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:_SESSION_NAME_HASH]
+    readable = _SESSION_NAME_UNSAFE.sub("-", identity)[: _SESSION_NAME_MAX - _SESSION_NAME_HASH - 1]
+    return f"{readable}-{digest}"
+
+
+# The credentials the current call is made with, when it is made for an assumed-role session.
+_CALL_CREDENTIALS: ContextVar[ReadOnlyCredentials | None] = ContextVar("portal_call_credentials", default=None)
+
+
+class _CallCredentials(Credentials):
+    """Whatever credentials AwsGateway bound to the current call: one client per region then serves every
+    person's assumed-role session (a client costs about 0.7 MB and 20 ms to build; credentials, 1 kB)."""
+
+    def __init__(self) -> None:
+        super().__init__(access_key="", secret_key="")
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        frozen = _CALL_CREDENTIALS.get()
+        if frozen is None:
+            raise NoCredentialsError()
+        return frozen
+
+
+class _CallCredentialResolver:
+    def load_credentials(self) -> Credentials:
+        return _CallCredentials()
+
+
+@dataclass(frozen=True)
+class AssumedSession:
+    """One person's assumed-role session: the region's shared client and this session's own credentials."""
+
+    client: Any
+    credentials: ReadOnlyCredentials = field(repr=False)
+    expires: float  # epoch seconds
 
 
 class AwsNotFound(Exception):
@@ -114,8 +163,9 @@ class AwsGateway:
         self._clock = clock
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str | None], Any] = {}
-        # Assumed-role clients, least recently used first; bounded so ten thousand users fit in memory.
-        self._assumed: OrderedDict[tuple[str, str, str | None, str], tuple[Any, float]] = OrderedDict()
+        # Assumed-role sessions (credentials), least recently used first; expired ones are dropped.
+        self._assumed: OrderedDict[tuple[str, str, str | None, str], AssumedSession] = OrderedDict()
+        self._assumed_clients: dict[tuple[str, str | None], Any] = {}
         self._secrets: Any = None
 
     @property
@@ -144,6 +194,9 @@ class AwsGateway:
                 model.operation_model(operation)
         for region in _unique(sts_regions):
             self._client("sts", region).meta.service_model.operation_model("AssumeRole")
+            model = self._assumed_client("sagemaker", region).meta.service_model
+            for operation in _WARM_SAGEMAKER_OPERATIONS:
+                model.operation_model(operation)
         if secrets:
             self._client("secretsmanager")
 
@@ -151,13 +204,14 @@ class AwsGateway:
         """Close every pooled connection. Before a snapshot, so that no connection (and no TLS session state) is
         shared by restored copies; after a restore, because the peer has long forgotten them."""
         with self._lock:
-            clients = [*self._clients.values(), *(client for client, _ in self._assumed.values())]
+            clients = [*self._clients.values(), *self._assumed_clients.values()]
         for client in clients:
             # botocore has no public way to empty a client's connection pool; the pool opens new ones on demand.
             client._endpoint.http_session.close()
 
     def sagemaker(self, region: str | None = None, role_arn: str | None = None,
                   session_tags: dict[str, str] | None = None, session_name: str = "studio-portal") -> Any:
+        """The function's own client, or an AssumedSession of ``role_arn`` named after ``session_name``."""
         if not role_arn:
             return self._client("sagemaker", region)
         tag_key = tuple(sorted((session_tags or {}).items()))
@@ -167,43 +221,63 @@ class AwsGateway:
             cached = self._assumed.get(cache_key)
             if cached:
                 self._assumed.move_to_end(cache_key)
-        if cached and cached[1] - _CREDENTIAL_MARGIN_SECONDS > self._clock():
-            return cached[0]
-        client, expires = self._assume(role_arn, session_tags or {}, session_name, region)
+        if cached and cached.expires - _CREDENTIAL_MARGIN_SECONDS > self._clock():
+            return cached
+        assumed = self._assume(role_arn, session_tags or {}, session_name, region)
         with self._lock:
-            self._assumed[cache_key] = (client, expires)
+            self._assumed[cache_key] = assumed
+            now = self._clock()
+            for key in [key for key, held in self._assumed.items() if held.expires - _CREDENTIAL_MARGIN_SECONDS <= now]:
+                del self._assumed[key]
             while len(self._assumed) > _MAX_ASSUMED_SESSIONS:
                 self._assumed.popitem(last=False)
-        return client
+        return assumed
 
-    def _assume(self, role_arn: str, tags: dict[str, str], session_name: str, region: str | None) -> Any:
+    def _assume(self, role_arn: str, tags: dict[str, str], session_name: str, region: str | None) -> AssumedSession:
         request: dict[str, Any] = {
             "RoleArn": role_arn,
-            "RoleSessionName": _SESSION_NAME_UNSAFE.sub("-", session_name)[:64].ljust(2, "-"),
+            "RoleSessionName": role_session_name(session_name),
             "DurationSeconds": 3600,
         }
         if tags:
             request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
-        try:
-            credentials = self._client("sts", region).assume_role(**request)["Credentials"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "AssumeRole") from None
-        client = self.client_with_credentials("sagemaker", region, credentials)
-        return client, credentials["Expiration"].timestamp()
+        credentials = self._call(self._client("sts", region), "AssumeRole", **request)["Credentials"]
+        return AssumedSession(
+            client=self._assumed_client("sagemaker", region),
+            credentials=ReadOnlyCredentials(credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                                            credentials["SessionToken"]),
+            expires=credentials["Expiration"].timestamp())
 
-    def client_with_credentials(self, service: str, region: str | None, credentials: dict[str, Any]) -> Any:
-        # From the container's own session, which has the service model loaded already.
-        return self._session.client(service, region_name=region, config=_CLIENT_CONFIG,
-                                    aws_access_key_id=credentials["AccessKeyId"],
-                                    aws_secret_access_key=credentials["SecretAccessKey"],
-                                    aws_session_token=credentials["SessionToken"])
+    def _assumed_client(self, service: str, region: str | None) -> Any:
+        """The region's one client for assumed-role sessions: it signs each call with the credentials bound to it."""
+        key = (service, region)
+        with self._lock:
+            client = self._assumed_clients.get(key)
+        if client is None:
+            session = botocore.session.Session()
+            session.register_component("credential_provider", _CallCredentialResolver())
+            client = boto3.session.Session(botocore_session=session, region_name=region or self.region).client(
+                service, config=_CLIENT_CONFIG)
+            with self._lock:
+                client = self._assumed_clients.setdefault(key, client)
+        return client
+
+    def _call(self, client: Any, operation: str, **request: Any) -> Any:
+        """Every AWS call: an assumed session's credentials bound to it, botocore's errors translated."""
+        credentials = None
+        if isinstance(client, AssumedSession):
+            client, credentials = client.client, client.credentials
+        bound = _CALL_CREDENTIALS.set(credentials)
+        try:
+            return getattr(client, xform_name(operation))(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, operation) from None
+        finally:
+            _CALL_CREDENTIALS.reset(bound)
 
     # -- SageMaker --------------------------------------------------------------------------------
     def describe_user_profile(self, client: Any, domain_id: str, profile: str) -> UserProfile:
-        try:
-            answer = client.describe_user_profile(DomainId=domain_id, UserProfileName=profile)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "DescribeUserProfile") from None
+        answer = self._call(client, "DescribeUserProfile", DomainId=domain_id, UserProfileName=profile)
         created = answer.get("CreationTime")
         return UserProfile(arn=answer["UserProfileArn"], status=answer.get("Status", ""),
                            created=created.timestamp() if hasattr(created, "timestamp") else 0.0)
@@ -211,56 +285,40 @@ class AwsGateway:
     def list_spaces(self, client: Any, domain_id: str) -> list[Space]:
         spaces: list[Space] = []
         request: dict[str, Any] = {"DomainIdEquals": domain_id, "MaxResults": 100}
-        try:
-            while True:
-                answer = client.list_spaces(**request)
-                for summary in answer.get("Spaces", []):
-                    ownership = summary.get("OwnershipSettingsSummary") or {}
-                    sharing = summary.get("SpaceSharingSettingsSummary") or {}
-                    settings = summary.get("SpaceSettingsSummary") or {}
-                    spaces.append(Space(name=summary["SpaceName"], owner=ownership.get("OwnerUserProfileName"),
-                                        shared=sharing.get("SharingType") == "Shared",
-                                        app_type=settings.get("AppType"), status=summary.get("Status", "")))
-                if not answer.get("NextToken") or len(spaces) >= 1000:
-                    return spaces
-                request["NextToken"] = answer["NextToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "ListSpaces") from None
+        while True:
+            answer = self._call(client, "ListSpaces", **request)
+            for summary in answer.get("Spaces", []):
+                ownership = summary.get("OwnershipSettingsSummary") or {}
+                sharing = summary.get("SpaceSharingSettingsSummary") or {}
+                settings = summary.get("SpaceSettingsSummary") or {}
+                spaces.append(Space(name=summary["SpaceName"], owner=ownership.get("OwnerUserProfileName"),
+                                    shared=sharing.get("SharingType") == "Shared",
+                                    app_type=settings.get("AppType"), status=summary.get("Status", "")))
+            if not answer.get("NextToken") or len(spaces) >= 1000:
+                return spaces
+            request["NextToken"] = answer["NextToken"]
 
     def create_user_profile(self, client: Any, *, domain_id: str, profile: str, tags: dict[str, str],
                             user_settings: dict[str, Any]) -> None:
-        try:
-            client.create_user_profile(DomainId=domain_id, UserProfileName=profile,
-                                       Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
-                                       UserSettings=user_settings)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "CreateUserProfile") from None
+        self._call(client, "CreateUserProfile", DomainId=domain_id, UserProfileName=profile,
+                   Tags=[{"Key": key, "Value": value} for key, value in tags.items()], UserSettings=user_settings)
 
     def add_tags(self, client: Any, resource_arn: str, tags: dict[str, str]) -> None:
-        try:
-            client.add_tags(ResourceArn=resource_arn,
-                            Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "AddTags") from None
+        self._call(client, "AddTags", ResourceArn=resource_arn,
+                   Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
 
     def list_tags(self, client: Any, resource_arn: str) -> dict[str, str]:
         tags: dict[str, str] = {}
         request: dict[str, Any] = {"ResourceArn": resource_arn, "MaxResults": 100}
-        try:
-            while True:
-                answer = client.list_tags(**request)
-                tags.update({tag["Key"]: tag["Value"] for tag in answer.get("Tags", [])})
-                if not answer.get("NextToken"):
-                    return tags
-                request["NextToken"] = answer["NextToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "ListTags") from None
+        while True:
+            answer = self._call(client, "ListTags", **request)
+            tags.update({tag["Key"]: tag["Value"] for tag in answer.get("Tags", [])})
+            if not answer.get("NextToken"):
+                return tags
+            request["NextToken"] = answer["NextToken"]
 
     def describe_domain(self, client: Any, domain_id: str) -> Domain:
-        try:
-            answer = client.describe_domain(DomainId=domain_id)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "DescribeDomain") from None
+        answer = self._call(client, "DescribeDomain", DomainId=domain_id)
         return Domain(auth_mode=answer.get("AuthMode", ""), status=answer.get("Status", ""),
                       arn=answer.get("DomainArn", ""))
 
@@ -276,10 +334,7 @@ class AwsGateway:
             request["SpaceName"] = space
         if landing_uri:
             request["LandingUri"] = landing_uri
-        try:
-            return client.create_presigned_domain_url(**request)["AuthorizedUrl"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "CreatePresignedDomainUrl") from None
+        return self._call(client, "CreatePresignedDomainUrl", **request)["AuthorizedUrl"]
 
     # -- Secrets Manager --------------------------------------------------------------------------
     def get_secret(self, secret_id: str, fresh: bool = False) -> str:

@@ -25,6 +25,9 @@ MAX_IDENTITY_LENGTH = 256
 # Control, format (zero-width, bidi), and every kind of space or line/paragraph separator: invisible or
 # ambiguous in an identity, so refused rather than removed ("alice@corp\u00a0" is not Alice).
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+# The owner tag (on profiles, and as an STS session tag) must carry the identity, and tag values allow only
+# [\p{L}\p{Z}\p{N}_.:/=+\-@] (botocore's SageMaker TagValue and STS tagValueType shapes).
+_TAG_VALUE_SYMBOLS = frozenset("_.:/=+-@")
 
 
 def ascii_lower(value: str) -> str:
@@ -75,7 +78,20 @@ def identity_from_claims(claims: dict, claim_name: str, *, email_must_be_verifie
         raise SignInFailed("the identity provider did not report the e-mail address as verified",
                            message=N_("Your identity provider did not confirm that your e-mail address is verified, "
                                       "so the portal can't use it to find your Studio."))
-    return claim_value(claims, claim_name)
+    identity = claim_value(claims, claim_name)
+    untaggable = sorted({ch for ch in identity if not _taggable(ch)})
+    if untaggable:
+        # No profile could carry this identity as its owner tag, and STS would refuse it as a session tag.
+        raise IdentityUnusable(f"the {claim_name!r} claim holds characters a tag value cannot",
+                               message=N_("Your identity holds characters that AWS tags can't carry "
+                                          "(%(characters)s), so no Studio profile can be registered to it. Ask your "
+                                          "IT team to give your account an identity without them.",
+                                          characters=" ".join(untaggable)))
+    return identity
+
+
+def _taggable(ch: str) -> bool:
+    return ch in _TAG_VALUE_SYMBOLS or unicodedata.category(ch)[0] in "LN"
 
 
 def claim_value(claims: dict, claim_name: str) -> str:

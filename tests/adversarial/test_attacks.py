@@ -3,6 +3,7 @@
 Each test names the threat it covers in docs/threat-model.md."""
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -10,6 +11,7 @@ import time
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from botocore.stub import Stubber
 from cryptography.hazmat.primitives import serialization
 
 from portal import runtime
@@ -476,3 +478,56 @@ def test_T21_the_owner_sees_their_private_and_the_shared_spaces(john_does):
     portal.sign_in(email="john-doe@example.com")
     body = portal.get("/")["body"]
     assert "john-doe-secret-merger" in body and "team-room" in body
+
+
+# -- T23 identities STS and the tag API cannot carry ----------------------------------------------------
+LAUNCH_ROLE = "arn:aws:iam::123456789012:role/portal-launch"
+
+
+@pytest.fixture
+def through_launch_role():
+    from tests.support.harness import _SESSION
+
+    gateway = AwsGateway(_SESSION)
+    sagemaker, sts, assumed = (_SESSION.client(name) for name in ("sagemaker", "sts", "sagemaker"))
+    gateway._clients[("sagemaker", None)] = sagemaker
+    gateway._clients[("sts", None)] = sts
+    gateway._assumed_clients[("sagemaker", None)] = assumed
+    stubs = [Stubber(client) for client in (sagemaker, sts, assumed)]
+    for stub in stubs:
+        stub.activate()
+    portal = Portal({"PORTAL_LAUNCH_ROLE_ARN": LAUNCH_ROLE}, gateway=gateway)
+    yield portal, *stubs
+    runtime.reset()
+
+
+def test_T23_a_non_ascii_identity_launches_through_the_launch_role(through_launch_role):
+    portal, sagemaker, sts, assumed = through_launch_role
+    email = "jürgen.müller@example.com"
+    portal.sign_in(email=email)
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-demo0portal01/j-rgen-m-ller"
+    sagemaker.add_response("describe_user_profile", {"UserProfileArn": arn, "Status": "InService"})
+    sagemaker.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": email}]})
+    from portal.aws import role_session_name
+
+    name = role_session_name(email)
+    assert name.isascii() and len(name) <= 64
+    sts.add_response("assume_role", {"Credentials": {
+        "AccessKeyId": "ASIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40, "SessionToken": "t" * 20,
+        "Expiration": datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)}},
+        {"RoleArn": LAUNCH_ROLE, "RoleSessionName": name, "DurationSeconds": 3600,
+         "Tags": [{"Key": "studiouserid", "Value": email}]})
+    assumed.add_response("create_presigned_domain_url", {"AuthorizedUrl": PRESIGNED})
+    response = portal.get("/")
+    assert response["statusCode"] == 302 and header(response, "Location") == PRESIGNED
+    for stub in (sagemaker, sts, assumed):
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("email", ["o'brien@example.com", "alice!@example.com", "a#b@example.com",
+                                   "r&d@example.com"])
+def test_T23_an_identity_no_tag_can_hold_gets_a_clear_page_not_a_502(through_launch_role, email):
+    portal, *_ = through_launch_role
+    response = portal.sign_in(email=email)
+    assert response["statusCode"] == 403 and "can't be matched" in response["body"]
+    assert "AWS tags can&#39;t carry" in response["body"] and SESSION_COOKIE not in portal.cookies

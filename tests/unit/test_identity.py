@@ -98,3 +98,17 @@ def test_verification_is_required_whenever_email_names_someone():
 
     with pytest.raises(ConfigError, match="PORTAL_REQUIRE_VERIFIED_EMAIL"):
         _settings(PORTAL_REQUIRE_VERIFIED_EMAIL="maybe")
+
+
+@pytest.mark.parametrize("identity", ["o'brien@example.com", "alice!@example.com", "a#b@example.com",
+                                      "r&d@example.com", "x,y@example.com", "(a)@example.com", "u\u0308ber@x.example"])
+def test_identities_no_tag_value_can_hold_are_refused_with_a_clear_page(identity):
+    with pytest.raises(IdentityUnusable, match="tag value") as refused:
+        identity_from_claims({"email": identity} | VERIFIED, "email", email_must_be_verified=True)
+    assert "AWS tags can't carry" in refused.value.page_context["message"].msgid
+
+
+@pytest.mark.parametrize("identity", ["jürgen.müller@corp.example", "名前@例え.jp", "a_b.c:d/e=f+g-h@i.example",
+                                      "12345678-abcd"])
+def test_identities_tag_values_can_hold_pass(identity):
+    assert identity_from_claims({"email": identity} | VERIFIED, "email", email_must_be_verified=True) == identity

@@ -2,9 +2,10 @@ import datetime
 
 import boto3
 import pytest
+from botocore.credentials import ReadOnlyCredentials
 from botocore.stub import Stubber
 
-from portal.aws import AwsGateway
+from portal.aws import AssumedSession, AwsGateway, role_session_name
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
@@ -188,15 +189,9 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
     # Given a launch role (IAM-enforced ownership) and a client for its assumed credentials
     role = "arn:aws:iam::123456789012:role/portal-launch"
     assumed = session.client("sagemaker")
-    made_with = []
-
-    class Gateway(AwsGateway):
-        def client_with_credentials(self, service, region, credentials):
-            made_with.append(credentials)
-            return assumed
-
-    gateway = Gateway(session)
+    gateway = AwsGateway(session)
     gateway._clients[("sagemaker", None)] = sagemaker[0]
+    gateway._assumed_clients[("sagemaker", None)] = assumed  # the region's shared client for assumed sessions
     sts = session.client("sts")
     gateway._clients[("sts", None)] = sts
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
@@ -204,7 +199,8 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
     with Stubber(sts) as sts_stub, Stubber(assumed) as assumed_stub:
         sts_stub.add_response("assume_role", {"Credentials": {
             "AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40, "SessionToken": "t" * 20,
-            "Expiration": expires}}, {"RoleArn": role, "RoleSessionName": "alice@example.com", "DurationSeconds": 3600,
+            "Expiration": expires}}, {"RoleArn": role, "RoleSessionName": role_session_name("alice@example.com"),
+                                      "DurationSeconds": 3600,
                                       "Tags": [{"Key": "studiouserid", "Value": "alice@example.com"}]})
         expect_profile(sagemaker[1])
         expect_presign(assumed_stub)
@@ -215,7 +211,10 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
         # Then one AssumeRole served both (credentials cached), and the presign used the assumed role
         sts_stub.assert_no_pending_responses()
         assumed_stub.assert_no_pending_responses()
-    assert [credentials["SessionToken"] for credentials in made_with] == ["t" * 20]
+        # And the cached session holds the assumed credentials themselves
+        held = gateway.sagemaker(None, role, session_tags={"studiouserid": "alice@example.com"},
+                                 session_name="alice@example.com")
+        assert held.client is assumed and held.credentials.token == "t" * 20
 
 
 PROVISIONED = Target(id="team", label="Team", domain_id=DOMAIN, provision=Provisioning(
@@ -287,13 +286,9 @@ def test_cross_account_target_assumes_its_role_per_person_with_session_tags(sess
     target = Target(id="ml", label="ML", domain_id=DOMAIN, role_arn=role, tag_session=True, region="eu-west-1")
     remote = session.client("sagemaker", region_name="eu-west-1")
     sts = session.client("sts")
-    class Gateway(AwsGateway):
-        def client_with_credentials(self, service, region, credentials):
-            assert (service, region) == ("sagemaker", "eu-west-1")
-            return remote
-
-    gateway = Gateway(session)
+    gateway = AwsGateway(session)
     gateway._clients[("sts", "eu-west-1")] = sts
+    gateway._assumed_clients[("sagemaker", "eu-west-1")] = remote
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     credentials = {"Credentials": {"AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40,
                                    "SessionToken": "t" * 20, "Expiration": expires}}
@@ -301,7 +296,7 @@ def test_cross_account_target_assumes_its_role_per_person_with_session_tags(sess
     with Stubber(sts) as sts_stub, Stubber(remote) as remote_stub:
         for email in ("alice@example.com", "bob@example.com"):
             sts_stub.add_response("assume_role", credentials, {
-                "RoleArn": role, "RoleSessionName": email, "DurationSeconds": 3600,
+                "RoleArn": role, "RoleSessionName": role_session_name(email), "DurationSeconds": 3600,
                 "Tags": [{"Key": "studiouserid", "Value": email}]})
             name = email.split("@")[0]
             expect_profile(remote_stub, name=name, owner=email)
@@ -314,7 +309,7 @@ def test_cross_account_target_assumes_its_role_per_person_with_session_tags(sess
         remote_stub.assert_no_pending_responses()
 
 
-def test_assumed_role_clients_are_bounded_least_recently_used_first(session, monkeypatch):
+def test_assumed_role_sessions_are_bounded_least_recently_used_first(session, monkeypatch):
     import portal.aws
 
     monkeypatch.setattr(portal.aws, "_MAX_ASSUMED_SESSIONS", 2)
@@ -323,7 +318,7 @@ def test_assumed_role_clients_are_bounded_least_recently_used_first(session, mon
     class Gateway(AwsGateway):
         def _assume(self, role_arn, tags, session_name, region):
             assumed.append(session_name)
-            return object(), 4102444800.0  # valid for years
+            return AssumedSession(object(), ReadOnlyCredentials("AKIA", "s", "t"), 4102444800.0)  # valid for years
 
     gateway = Gateway(session)
     role = "arn:aws:iam::210987654321:role/R"
