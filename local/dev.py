@@ -103,10 +103,12 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, str | None]:
 
 
 def simulator() -> SageMakerSim:
-    """The runner's simulator: the demo seed, with profiles made by CreateUserProfile Pending only briefly."""
+    """The runner's simulator: the demo seed, with profiles made by CreateUserProfile Pending only briefly, and
+    the deployed roles' IAM Deny on revoked profiles (so a revoke refuses at once, as it does in AWS)."""
     from local.sagemaker_sim import SageMakerSim
+    from portal.revocation import REVOKED_TAG
 
-    return SageMakerSim(pending_seconds=DEMO_PENDING_SECONDS)
+    return SageMakerSim(pending_seconds=DEMO_PENDING_SECONDS, deny_presign_tag=REVOKED_TAG)
 
 
 def _target_lines(targets: list[dict]) -> list[str]:
@@ -169,10 +171,18 @@ def banner(
                 "",
                 f"  Single domain instead: PORTAL_DOMAIN_ID={DEMO_DOMAIN_ID} make dev",
                 f"  New profiles stay Pending {DEMO_PENDING_SECONDS:g} s: the preparing page refreshes, then Studio.",
+                "",
             ]
         else:
             lines.append("")
+        from local.admin import command
+
         lines += [
+            "  End someone's access (in another terminal), then open the portal as alice again:",
+            f"    {command(str(stack.sim_url), 'revoke', 'alice@example.com', '--apply')}",
+            "    (`who alice@example.com` shows her profiles and running apps; `restore alice@example.com --apply`",
+            "    gives access back; without --apply each only says what it would do)",
+            "",
             f"  PORTAL_DOMAIN_ID={SSO_DOMAIN_ID} shows the error for a domain not in IAM mode.",
             f"  Simulator hooks: {stack.sim_url}/_sim/state, /_sim/calls, /_sim/minted.",
         ]

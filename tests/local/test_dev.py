@@ -107,9 +107,10 @@ def test_an_empty_domain_variable_still_gets_the_demo_targets():
     assert overrides == {"PORTAL_TARGETS": seed.demo_targets_json(), "PORTAL_DOMAIN_ID": None}
 
 
-def test_the_simulator_provisions_quickly():
+def test_the_simulator_provisions_quickly_and_denies_revoked_profiles_as_iam_does():
     sim = dev.simulator()
     assert sim.pending_seconds == seed.DEMO_PENDING_SECONDS <= 10
+    assert sim.deny_presign_tag == "studioportal:revoked"
     assert seed.TEAM_DOMAIN_ID in [domain["DomainId"] for domain in sim.state()["domains"]]
 
 
@@ -147,6 +148,9 @@ def test_banner_for_the_demo_targets():
     assert "http://127.0.0.1:8000/?target=demo&space=bob-code&app=CodeEditor" in text
     # How to get the single-domain set-up
     assert "PORTAL_DOMAIN_ID=d-demo0portal01 make dev" in text and "d-sso0domain01" in text
+    # The revoke to try, against this simulator
+    assert ("PYTHONPATH=lambda .venv/bin/python -m local.admin --sim http://127.0.0.1:8001 revoke "
+            "alice@example.com --apply") in text
 
 
 def test_banner_deep_links_carry_the_stage_prefix():
@@ -171,7 +175,7 @@ def test_banner_for_targets_of_the_users():
 
 
 def line_of(text: str, needle: str) -> str:
-    (line,) = [line for line in text.splitlines() if needle in line]
+    (line,) = [line for line in text.splitlines() if line.strip().startswith(needle)]
     return line
 
 
@@ -294,6 +298,37 @@ def test_dev_carol_first_visit_creates_her_profile(dev_stack, dev_sim):
     assert launched.status == 302 and dev_sim.redeem(launched.header("Location")).profile == "carol"
 
 
+def admin(sim_url: str, *args: str) -> int:
+    """The banner's command, run in-process (its environment is restored afterwards)."""
+    from local import admin as local_admin
+
+    return local_admin.main(["--sim", sim_url, *args], {})
+
+
+def test_dev_the_banners_revoke_ends_alices_access_at_once_and_restore_gives_it_back(dev_stack, dev_sim, capsys):
+    # Given alice signed in, her launch of the demo Studio cached by the warm container
+    browser = Browser()
+    sign_in(dev_stack, browser, "alice@example.com")
+    assert browser.get(dev_stack.portal_url + "/?target=demo").status == 302
+    # When the banner's command runs
+    assert admin(dev_stack.sim_url, "revoke", "alice@example.com", "--apply") == 0
+    assert "deleted app JupyterLab default in space alice-private" in capsys.readouterr().out
+    # Then at once (the simulator denies like the deployed IAM) she gets the withdrawn page; whatever link the
+    # chooser still offers from a warm ownership answer (up to PORTAL_OWNERSHIP_CACHE_SECONDS) leads there too
+    refused = browser.get(dev_stack.portal_url + "/?target=demo")
+    assert refused.status == 403 and "Access to this Studio has been withdrawn" in refused.text
+    chooser = browser.get(dev_stack.portal_url + "/")
+    for link in [link for link in links(chooser.text) if "target=" in link]:
+        assert browser.get(link).status == 403, link
+    assert "target=demo" not in chooser.text  # the refused launch dropped its cached answer
+    assert admin(dev_stack.sim_url, "who", "alice@example.com") == 0
+    assert capsys.readouterr().out.count("REVOKED at") == 2
+    # And restore gives it back
+    assert admin(dev_stack.sim_url, "restore", "alice@example.com", "--apply") == 0
+    assert browser.get(dev_stack.portal_url + "/?target=demo").status == 302
+    assert "PORTAL_TARGETS" not in os.environ or os.environ["PORTAL_TARGETS"] == dev_stack.env["PORTAL_TARGETS"]
+
+
 def test_make_dev_starts_serves_and_stops():
     # Given: the runner on ephemeral ports, as `make dev` starts it
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "AWS_"))}
@@ -325,6 +360,7 @@ def test_make_dev_starts_serves_and_stops():
 
         # Then: the demo targets are on, the simulator answers, and the portal serves
         assert "ML team Studio" in banner and f"{portal}/?target=demo&space=team-shared" in banner
+        assert f"-m local.admin --sim {sim} revoke alice@example.com --apply" in banner
         state = Browser().get(f"{sim}/_sim/state")
         assert state.status == 200 and "d-team0portal02" in state.text
         health = Browser().get(f"{portal}/health")
@@ -335,3 +371,11 @@ def test_make_dev_starts_serves_and_stops():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_local_admin_finds_the_simulator_of_make_dev():
+    from local.admin import split_sim
+
+    assert split_sim(["who", "a@x"], {}) == ("http://127.0.0.1:8001", ["who", "a@x"])
+    assert split_sim(["who", "a@x"], {"PORTAL_LOCAL_SIM_PORT": "18001"})[0] == "http://127.0.0.1:18001"
+    assert split_sim(["--sim", "http://127.0.0.1:9/", "who", "a@x"], {}) == ("http://127.0.0.1:9", ["who", "a@x"])
