@@ -164,7 +164,8 @@ def parse_languages(env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def _issuers(raw: str, name: str) -> tuple[str, ...]:
-    return tuple(check_endpoint_url(part.strip().rstrip("/"), name) for part in raw.split(",") if part.strip())
+    # Kept exactly as written: /login compares the `iss` it is given with these, character for character.
+    return tuple(check_endpoint_url(part.strip(), name) for part in raw.split(",") if part.strip())
 
 
 def load_mapping(env: Mapping[str, str]) -> tuple[tuple[Target, ...], str, str]:

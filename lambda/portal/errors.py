@@ -122,10 +122,10 @@ class AwsThrottled(AwsUnavailable):
 
 
 class PortalMisconfigured(PortalError):
+    # Its page promises no alert and no quick fix: nobody may have been told, and waiting changes nothing.
     status = HTTPStatus.SERVICE_UNAVAILABLE
-    page = "error_unavailable.html"
+    page = "error_misconfigured.html"
     reason = "misconfigured"
-    default_message = N_("The portal is not configured correctly; IT has been alerted.")
 
 
 class ProfilePreparing(PortalError):

@@ -44,6 +44,8 @@ from portal.targets import Target
 # A profile still not in service this long after creation is reported as stuck rather than polled forever.
 PROVISIONING_PATIENCE_SECONDS = 15 * 60
 _SETTLING = {"Pending", "Updating"}
+# Profile statuses that never turn into InService by themselves.
+WONT_BE_READY = ("Failed", "Update_Failed", "Delete_Failed", "Deleting")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,33 @@ class Launcher:
             self.check_profile(person, target, profile, provision=False)
             raise
         return Launch(url=url, profile=profile, domain_id=target.domain_id)
+
+    def profile_state(self, person: Person, target: Target, profile: str) -> tuple[str, str | None]:
+        """What opening ``target`` would do, found without doing it (for the chooser; never creates a profile):
+        (state, profile status), the state one of open, create, missing, preparing, not_ready, failed, revoked,
+        not_yours, unknown."""
+        key = _owned_key(person, target, profile)
+        if self._owned.get(key):
+            return "open", "InService"
+        try:
+            self.check_profile(person, target, profile, provision=False)
+        except ProfilePreparing:
+            return "preparing", None
+        except ProfileNotFound:
+            admitted = target.provision is not None and target.provision.admits(person.identity)
+            return ("create" if admitted else "missing"), None
+        except ProfileNotReady as not_ready:
+            status = not_ready.page_context.get("profile_status")
+            settled = not_ready.page_context.get("stuck") or status in WONT_BE_READY
+            return ("failed" if settled else "not_ready"), str(status) if status else None
+        except ProfileRevoked:
+            return "revoked", None
+        except ProfileNotOwned:
+            return "not_yours", None
+        except PortalError:
+            return "unknown", None
+        self._owned.put(key, True)  # the same fact launch() caches after check_profile
+        return "open", "InService"
 
     def check_profile(self, person: Person, target: Target, profile: str, provision: bool = True) -> None:
         """Raise unless the profile exists, is this person's, and is in service (creating it if allowed)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from portal.errors import BadRequest
 from portal.i18n import N_, Text
@@ -101,3 +101,12 @@ def checked_path(raw: str) -> str:
 def deep_link(base_url: str, request: LaunchRequest) -> str:
     query = request.query()
     return f"{base_url}/?{query}" if query else f"{base_url}/"
+
+
+def launch_request_for(return_path: str) -> LaunchRequest | None:
+    """The launch a portal return path asks for (`/` with or without deep-link parameters), or None when it
+    is some other page. A malformed deep link raises BadRequest, as it would at `/`."""
+    path, _, query = return_path.partition("?")
+    if path != "/":
+        return None
+    return parse_launch_request(parse_qs(query, keep_blank_values=True))

@@ -1,8 +1,9 @@
 """HTML pages from the Jinja2 templates, in the reader's language, with the security headers every page carries.
 
-The stylesheet is inlined in each page and allowed by its hash, so the Content-Security-Policy can
-forbid every external and inline resource but that one. Texts are marked for translation with Jinja2's i18n
-extension (``{% trans %}``, ``_()``; portal/i18n.py has the catalogs).
+The stylesheet and the one script are inlined in each page and allowed by their hashes, so the
+Content-Security-Policy can forbid every external and inline resource but those two (never 'unsafe-inline').
+Texts are marked for translation with Jinja2's i18n extension (``{% trans %}``, ``_()``; portal/i18n.py has
+the catalogs).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,11 +38,21 @@ def _stylesheet() -> str:
 
 
 @cache
+def _script() -> str:
+    return (find_templates_dir() / "portal.js").read_text()
+
+
+def _sha256(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+@cache
 def security_headers() -> dict[str, str]:
-    """Headers for every response; the CSP allows the one inline stylesheet by its hash and nothing else."""
-    digest = base64.b64encode(hashlib.sha256(_stylesheet().encode()).digest()).decode()
+    """Headers for every response; the CSP allows the inline stylesheet and script by their hashes and nothing
+    else; the script may fetch from the portal itself (the preparing page's check of /status)."""
     csp = ("default-src 'none'; "
-           f"style-src 'sha256-{digest}'; "
+           f"style-src 'sha256-{_sha256(_stylesheet())}'; "
+           f"script-src 'sha256-{_sha256(_script())}'; connect-src 'self'; "
            "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
     return {
         "Content-Security-Policy": csp,
@@ -83,9 +95,10 @@ class Pages:
     def render(self, template: str, language: str = "en", **context: Any) -> str:
         from markupsafe import Markup
 
-        # The stylesheet is our own file, not input: it must reach the page unescaped to match its hash.
+        # The stylesheet and script are our own files, not input: they must reach the page unescaped to match
+        # their hashes.
         return self._environment(language).get_template(template).render(
-            css=Markup(_stylesheet()), language=language, **context)  # noqa: S704
+            css=Markup(_stylesheet()), script=Markup(_script()), language=language, **context)  # noqa: S704
 
     def compile_all(self, languages: tuple[str, ...]) -> None:
         """Compile every page in each language now (at init): Jinja2 keeps compiled templates, so no request
@@ -100,3 +113,20 @@ class Pages:
 def shared() -> Pages:
     """The container's pages: built on first use, or at init by portal.runtime."""
     return Pages()
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{2,30}$")
+
+
+def helpdesk_link(value: str | None) -> dict[str, str | None] | None:
+    """PORTAL_HELPDESK as the pages show it: ``href`` for a web address, a ``mailto:`` address or a phone number
+    (``tel:``), None for anything else, which is shown as text and never becomes a link."""
+    if not value:
+        return None
+    if value.startswith(("https://", "http://")):
+        return {"href": value, "text": value}
+    if value.startswith("mailto:") and len(value) > len("mailto:"):
+        return {"href": value, "text": value.removeprefix("mailto:").split("?", 1)[0]}
+    if _PHONE.match(value):
+        return {"href": "tel:" + re.sub(r"[^0-9+]", "", value), "text": value}
+    return {"href": None, "text": value}

@@ -1,21 +1,26 @@
-"""The portal's routes: GET / (launch, chooser, deep links), GET /callback (OIDC redirect URI), GET /status
-(provisioning poll), GET /logout, GET /signed-out (where the IdP returns after logout), GET /health, and the
-pages for errors. Each parses the request, calls one piece of logic and maps the result."""
+"""The portal's routes: GET / (launch, chooser, deep links), GET /login (sign-in started by an SSO tile, OIDC
+Core §4), GET /callback (OIDC redirect URI), GET /status (provisioning poll), GET /logout, GET /signed-out
+(where the IdP returns after logout), GET /health, and the pages for errors. Each parses the request, calls one
+piece of logic and maps the result."""
 
 from __future__ import annotations
 
 import hmac
 import re
+import time
 import traceback
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.shared.cookies import Cookie
 
-from portal import runtime
+from portal import runtime, signin
 from portal.config import Settings
 from portal.errors import (
+    BadRequest,
     ClientRejected,
     PortalError,
     ProfileNotFound,
@@ -28,11 +33,12 @@ from portal.errors import (
 from portal.i18n import N_
 from portal.identity import identity_from_claims, owner_value
 from portal.launch import Person
-from portal.links import APP_TYPES, LaunchRequest, deep_link, parse_launch_request
+from portal.links import APP_TYPES, LaunchRequest, deep_link, launch_request_for, parse_launch_request
 from portal.observability import logger, metrics
-from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE, TRANSACTION_TTL_SECONDS
+from portal.runtime import SESSION_COOKIE, TRANSACTION_TTL_SECONDS
 from portal.targets import Target, allowed_targets, choose_target, parse_groups
 from portal.web import (
+    MAX_PARAM_LENGTH,
     app,
     base_url,
     current_path_and_query,
@@ -45,8 +51,9 @@ from portal.web import (
     safe_return_path,
 )
 
-PREPARING_REFRESH_SECONDS = 3
-WITHDRAWN_NOTE = "Access to this Studio has been withdrawn; contact the helpdesk."
+PREPARING_CHECK_SECONDS = 3  # how often the preparing page's script asks /status
+# Chooser entries whose link can work: Studio opens, a profile is created or awaited, or the check failed.
+LINKABLE_STATES = ("open", "create", "preparing", "unknown")
 _OAUTH_PARAM = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
 
@@ -58,8 +65,11 @@ def health() -> Response:
 
 
 def _signed_in_person() -> Person | None:
+    return _person(runtime.get().session_sealer.open(request_cookies().get(SESSION_COOKIE)))
+
+
+def _person(session: dict[str, Any] | None) -> Person | None:
     portal = runtime.get()
-    session = portal.session_sealer.open(request_cookies().get(SESSION_COOKIE))
     if session is None or session.get("iss") != portal.settings.oidc_issuer or not isinstance(session.get("sub"), str):
         return None
     raw_claims, raw_groups = session.get("claims"), session.get("groups")
@@ -79,6 +89,11 @@ def launch() -> Response:
     person = _signed_in_person()
     if person is None:
         return start_sign_in(current_path_and_query())
+    return launch_for(person, request)
+
+
+def launch_for(person: Person, request: LaunchRequest) -> Response:
+    """The launch itself: the 302 into Studio, the chooser, or the page that explains why not (raised)."""
     portal = runtime.get()
     target: Target | None = None
     try:
@@ -124,7 +139,7 @@ def preparing_page(preparing: ProfilePreparing, request: LaunchRequest, target: 
     pinned = LaunchRequest(target.id, request.space, request.app, request.path)
     status_url = f"{base_url()}/status?{pinned.query()}"
     return page(preparing.page, status=HTTPStatus.ACCEPTED, status_url=status_url,
-                refresh_seconds=PREPARING_REFRESH_SECONDS, **preparing.page_context)
+                check_seconds=PREPARING_CHECK_SECONDS, **preparing.page_context)
 
 
 def chooser(person: Person) -> Response:
@@ -132,55 +147,128 @@ def chooser(person: Person) -> Response:
     base = base_url()
     entries = []
     for target in allowed_targets(portal.settings.targets, person.groups):
-        entry: dict[str, Any] = {"id": target.id, "label": target.label, "spaces": [], "note": None,
-                                 "link": deep_link(base, LaunchRequest(target=target.id))}
+        entry: dict[str, Any] = {"id": target.id, "label": target.label, "spaces": [], "spaces_unavailable": False,
+                                 "link": None, "state": "unknown", "status": None}
+        entries.append(entry)
         try:
             entry["profile"] = target.profile_name(person.claims)
+        except PortalError:
+            continue  # no usable profile name: nothing to open, and the entry says its state can't be checked
+        # What opening it will do, checked without doing it; a link only where one can work.
+        entry["state"], entry["status"] = portal.launcher.profile_state(person, target, entry["profile"])
+        if entry["state"] in LINKABLE_STATES:
+            entry["link"] = deep_link(base, LaunchRequest(target=target.id))
+        if entry["state"] != "open":
+            continue  # space names only once the profile's ownership check passed, and only where they open
+        try:
             for space in portal.launcher.owned_spaces(person, target, entry["profile"]):
                 app_type = space.app_type if space.app_type in APP_TYPES else None
                 entry["spaces"].append({"name": space.name, "shared": space.shared, "app_type": space.app_type,
                                         "link": deep_link(base, LaunchRequest(target.id, space.name, app_type))})
-        except ProfileRevoked:
-            entry.update(link=None, note=WITHDRAWN_NOTE)
-        except (ProfileNotFound, ProfileNotOwned):
-            pass  # nothing of this profile is shown; the link explains when followed
+        except (ProfileRevoked, ProfileNotFound, ProfileNotOwned):
+            entry.update(state="unknown")  # changed since the state was checked a moment ago
         except PortalError:
-            entry["note"] = "Spaces can't be listed right now; the link above still opens Studio."
-        entries.append(entry)
+            entry["spaces_unavailable"] = True
     return page("chooser.html", identity=person.identity, entries=entries)
 
 
-def start_sign_in(return_to: str) -> Response:
+def start_sign_in(return_to: str, login_hint: str | None = None) -> Response:
+    """Off to the IdP, with this sign-in's own transaction cookie; other sign-ins in progress keep theirs."""
     portal = runtime.get()
     if portal.client_from_secret:
         # Cognito's client is replaced on rotation: never send Cognito a client id it has just deleted.
         portal.reread_client_credentials()
-    request = portal.oidc.authorization_request(f"{base_url()}/callback")
+    request = portal.oidc.authorization_request(f"{base_url()}/callback", login_hint)
     transaction = portal.transaction_sealer.seal(
         {"state": request.state, "nonce": request.nonce, "verifier": request.code_verifier,
-         "return_to": safe_return_path(return_to)},
+         "return_to": safe_return_path(return_to), "started": time.time()},
         TRANSACTION_TTL_SECONDS,
     )
+    dropped = signin.to_drop(request_cookies(), portal.transaction_sealer, len(transaction))
     metrics.add_metric(name="SignInStarted", unit=MetricUnit.Count, value=1)
-    return redirect(request.url, cookies=[new_cookie(TRANSACTION_COOKIE, transaction, TRANSACTION_TTL_SECONDS)])
+    return redirect(request.url, cookies=[*(expired_cookie(name) for name in dropped),
+                                          new_cookie(signin.cookie_name(request.state), transaction,
+                                                     TRANSACTION_TTL_SECONDS)])
+
+
+@app.get("/login")
+def login() -> Response:
+    """Sign-in started by a third party such as an SSO tile (OpenID Connect Core 1.0 §4): ``iss`` must be the
+    configured issuer or a listed initiator; ``target_link_uri`` is followed only when it is this portal's."""
+    portal = runtime.get()
+    issuer = query("iss")
+    if issuer is None or issuer not in (portal.settings.oidc_issuer, *portal.settings.login_initiators):
+        raise BadRequest("login initiated by an issuer that is not configured",
+                         message=N_("This sign-in link comes from an identity provider the portal does not know."))
+    login_hint = query("login_hint") or None
+    if login_hint is not None and not login_hint.isprintable():
+        raise BadRequest("login_hint with control characters", message=N_("The sign-in link is malformed."))
+    return_to = portal_return_path(query("target_link_uri"))
+    person = _signed_in_person()
+    if person is None:
+        return start_sign_in(return_to, login_hint)
+    return continue_to(person, return_to, [])
+
+
+def portal_return_path(target_link_uri: str | None) -> str:
+    """The path of ``target_link_uri`` inside this portal, or `/` when it is anything but a URL of the portal:
+    scheme, host and base path are compared exactly (OIDC Core §4: else it is an open redirect)."""
+    # urlsplit silently drops tabs and newlines (WHATWG): a link with any is refused, not cleaned.
+    if not target_link_uri or any(ord(ch) <= 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target_link_uri):
+        return "/"
+    base, target = urlsplit(base_url()), urlsplit(target_link_uri)
+    base_path = base.path.rstrip("/")
+    if (target.scheme, target.netloc) != (base.scheme, base.netloc) or \
+            not (target.path == base_path or target.path.startswith(base_path + "/")):
+        return "/"
+    path = target.path[len(base_path):] or "/"
+    return safe_return_path(f"{path}?{target.query}" if target.query else path)
+
+
+def continue_to(person: Person, return_to: str, cookies: list[Cookie]) -> Response:
+    """Where a sign-in was headed: a launch is answered at once (no extra round trip to `/`), any other page of
+    the portal by a redirect. ``cookies`` (the new session) go with whatever the answer is, error pages too."""
+    return_to = safe_return_path(return_to)
+    app.append_context(return_to=return_to)
+    try:
+        request = launch_request_for(return_to)
+        response = redirect(f"{base_url()}{return_to}") if request is None else launch_for(person, request)
+    except PortalError as error:
+        response = error_page(error)
+    response.cookies.extend(cookies)
+    return response
+
+
+def _callback_transaction_name() -> str | None:
+    state = (app.current_event.query_string_parameters or {}).get("state")
+    return signin.cookie_name(state) if state and len(state) <= MAX_PARAM_LENGTH else None
 
 
 @app.get("/callback")
 def callback() -> Response:
     portal = runtime.get()
+    state = query("state")
+    name = _callback_transaction_name()
+    transaction = portal.transaction_sealer.open(request_cookies().get(name)) if name else None
+    if transaction is not None:
+        # Recovery links on this request's error pages lead back to where the sign-in was headed.
+        app.append_context(return_to=safe_return_path(str(transaction.get("return_to", "/"))))
     error = query("error")
     if error is not None:
         if error == "access_denied":
             raise SignInCancelled("the identity provider answered access_denied", cancelled=True)
         raise SignInFailed("the identity provider answered with an error")
-    code, state = query("code"), query("state")
+    code = query("code")
     if not code or not state or not _OAUTH_PARAM.match(code) or not _OAUTH_PARAM.match(state):
         raise SignInFailed("callback without a usable code and state",
                            message=N_("The sign-in response was incomplete."))
-    transaction = portal.transaction_sealer.open(request_cookies().get(TRANSACTION_COOKIE))
+    if transaction is None and signin.transaction_names(request_cookies()):
+        raise SignInFailed("no sign-in transaction for this state",
+                           message=N_("This sign-in response does not belong to the sign-in you started."))
     if transaction is None:
         raise SignInFailed("no valid sign-in transaction cookie",
                            message=N_("This sign-in was started in another browser or has expired."))
+    assert name is not None  # the transaction was found under it
     if not hmac.compare_digest(str(transaction.get("state", "")).encode(), state.encode()):
         raise SignInFailed("state does not match the transaction",
                            message=N_("This sign-in response does not belong to the sign-in you started."))
@@ -196,19 +284,23 @@ def callback() -> Response:
             # A new client, and the code belongs to the old one: start again with the new client. The IdP's
             # session is still there, so the person is normally sent straight back without a prompt.
             logger.info("sign-in restarted with the rotated OIDC client")
-            return start_sign_in(str(transaction.get("return_to", "/")))
+            restarted = start_sign_in(str(transaction.get("return_to", "/")))
+            restarted.cookies.append(expired_cookie(name))
+            return restarted
         id_token = portal.oidc.exchange_code(code, f"{base_url()}/callback", verifier)  # a new secret: once more
     claims = portal.oidc.verify_id_token(id_token, str(transaction.get("nonce", "")))
     identity = identity_from_claims(claims, portal.settings.identity_claim,
                                     email_must_be_verified=portal.settings.email_must_be_verified)
-    session = portal.session_sealer.seal(session_payload(portal.settings, identity, claims),
-                                         portal.settings.session_ttl_seconds)
+    payload = session_payload(portal.settings, identity, claims)
+    session = portal.session_sealer.seal(payload, portal.settings.session_ttl_seconds)
     logger.info("signed in", extra={"identity": identity})
     metrics.add_metric(name="SignIns", unit=MetricUnit.Count, value=1)
-    return_to = safe_return_path(str(transaction.get("return_to", "/")))
-    return redirect(f"{base_url()}{return_to}", cookies=[
+    person = _person(payload)
+    assert person is not None  # the payload was made for this issuer a line above
+    # Only this sign-in's cookie ends: others started in this browser are still on their way.
+    return continue_to(person, str(transaction.get("return_to", "/")), [
         new_cookie(SESSION_COOKIE, session, portal.settings.session_ttl_seconds),
-        expired_cookie(TRANSACTION_COOKIE),
+        expired_cookie(name),
     ])
 
 
@@ -225,7 +317,8 @@ def session_payload(settings: Settings, identity: str, claims: dict[str, Any]) -
 @app.get("/logout")
 def logout() -> Response:
     portal = runtime.get()
-    cleared = [expired_cookie(SESSION_COOKIE), expired_cookie(TRANSACTION_COOKIE)]
+    cleared = [expired_cookie(SESSION_COOKIE),
+               *(expired_cookie(name) for name in signin.transaction_names(request_cookies()))]
     idp_logout = portal.oidc.logout_url(f"{base_url()}/signed-out")
     if idp_logout:
         return redirect(idp_logout, cookies=cleared)
@@ -243,9 +336,16 @@ def portal_error(error: PortalError) -> Response:
     logger.warning("request refused", extra={"reason": error.reason, "detail": error.detail})
     with single_metric(name="Refusals", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="Reason", value=error.reason)
+    response = error_page(error)
     # A failed or cancelled sign-in is over: its transaction cookie has nothing left to protect.
-    cookies = [expired_cookie(TRANSACTION_COOKIE)] if app.current_event.path == "/callback" else []
-    return page(error.page, status=error.status, cookies=cookies, **error.page_context)
+    name = _callback_transaction_name() if app.current_event.path == "/callback" else None
+    if name:
+        response.cookies.append(expired_cookie(name))
+    return response
+
+
+def error_page(error: PortalError) -> Response:
+    return page(error.page, status=error.status, **error.page_context)
 
 
 @app.exception_handler(Exception)

@@ -13,10 +13,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from portal import i18n, runtime
-from portal.config import ConfigError, is_loopback_host, parse_languages
+from portal.config import BY_ENV, ConfigError, is_loopback_host, parse_languages, read_setting
 from portal.errors import BadRequest, PortalError
 from portal.i18n import N_
-from portal.pages import security_headers
+from portal.links import deep_link, parse_launch_request
+from portal.pages import helpdesk_link, security_headers
 from portal.pages import shared as pages
 
 # debug=False whatever POWERTOOLS_DEV says: the resolver's debug mode prints every event, with its
@@ -132,9 +133,44 @@ def page_language() -> str:
     return i18n.negotiate(",".join(sent) or app.current_event.headers.get("accept-language"), offered)
 
 
+def page_settings() -> tuple[str, str | None]:
+    """PORTAL_TITLE and PORTAL_HELPDESK: from the built runtime, or, when the configuration is broken (the very
+    page that needs the helpdesk), read on their own, each falling back to its default when it is unreadable."""
+    built = runtime.current()
+    if built is not None:
+        return built.settings.title, built.settings.helpdesk
+    values = []
+    for name in ("PORTAL_TITLE", "PORTAL_HELPDESK"):
+        try:
+            values.append(read_setting(os.environ, BY_ENV[name]))
+        except ConfigError:
+            values.append(BY_ENV[name].default)
+    return values[0], values[1]
+
+
+def retry_url(base: str) -> str:
+    """Where "Try again", "Sign in again" and "Go back" lead: the link the person opened (validated as at `/`),
+    or where the sign-in being completed was headed (routes put it in the request's context); else `/`."""
+    return_to = app.context.get("return_to")
+    if return_to:
+        return f"{base}{safe_return_path(return_to)}"
+    if app.current_event.path in ("/", "/status"):
+        try:
+            request = parse_launch_request(app.current_event.multi_value_query_string_parameters)
+        except PortalError:
+            return f"{base}/"
+        return deep_link(base, request)
+    return f"{base}/"
+
+
 def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | None = None, **context: Any) -> Response:
     language = page_language()
-    body = pages().render(template, language, base_url=safe_base_url(), request_id=request_id(), **context)
+    base = safe_base_url()
+    title, helpdesk = page_settings()
+    # A page answered by /callback or /login shows the address the person opened, not the spent callback URL.
+    address = retry_url(base) if base and app.current_event.path in ("/callback", "/login") else None
+    body = pages().render(template, language, base_url=base, request_id=request_id(), portal_title=title,
+                          helpdesk=helpdesk_link(helpdesk), retry_url=retry_url(base), address=address, **context)
     # Vary: the same URL is a different page in another language (nothing caches these pages: no-store).
     headers = {**security_headers(), "Content-Language": language, "Vary": "Accept-Language"}
     return Response(status_code=status, content_type=HTML, body=body, headers=headers, cookies=cookies or [])

@@ -19,15 +19,17 @@ SWITCHES = {"POWERTOOLS_DEV": "true", "POWERTOOLS_EVENT_HANDLER_DEBUG": "true", 
 SCRIPT = f"""
 import json, sys
 from urllib.parse import parse_qs, urlsplit
-from tests.support.harness import Portal
+from tests.support.harness import PRESIGNED, Portal
 from tests.support.events import header
 
 portal = Portal()
 start = portal.get("/")
 query = parse_qs(urlsplit(header(start, "Location")).query)
 portal.idp.next_id_token = portal.idp.sign(portal.idp.claims(nonce=query["nonce"][0]))
+portal.expect_launch()  # the callback answers with the launch itself
 signed_in = portal.get("/callback?code={CODE}&state=" + query["state"][0])
-portal.expect_launch()
+# a warm second launch: ownership is cached, one presign
+portal.stubber.add_response("create_presigned_domain_url", {{"AuthorizedUrl": PRESIGNED}})
 launched = portal.get("/")
 portal.get("/?path=" + "%2e%2e")  # a refusal, with the session cookie
 portal.get("/no-such-page")

@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, R
 from local.stack import RunningStack
 
 SESSION_COOKIE = "__Host-portal-session"
-TRANSACTION_COOKIE = "__Host-portal-signin"
+TRANSACTION_PREFIX = "__Host-portal-signin-"  # one cookie per sign-in in progress
 DEMO_DOMAIN = "d-demo0portal01"
 STUDIO_AUTH_PATH = "/studio/auth"
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
@@ -98,6 +98,10 @@ def sign_in(page: Page, stack: RunningStack, subject: str) -> Response:
 
 def cookies(context: BrowserContext) -> dict[str, dict]:
     return {cookie["name"]: cookie for cookie in context.cookies()}
+
+
+def transaction_cookies(context: BrowserContext) -> dict[str, dict]:
+    return {name: cookie for name, cookie in cookies(context).items() if name.startswith(TRANSACTION_PREFIX)}
 
 
 def assert_portal_page(page: Page, response: Response, status: int) -> None:

@@ -11,7 +11,6 @@ from local.stack import LOCAL_CLIENT_ID, RunningStack
 from tests.e2e.flows import (
     DEMO_DOMAIN,
     SESSION_COOKIE,
-    TRANSACTION_COOKIE,
     Journal,
     assert_portal_page,
     choose_identity,
@@ -21,6 +20,7 @@ from tests.e2e.flows import (
     on_idp,
     open_portal,
     sign_in,
+    transaction_cookies,
 )
 
 pytestmark = pytest.mark.e2e
@@ -45,17 +45,44 @@ def test_bookmark_signs_in_at_the_idp_and_lands_in_studio(page: Page, context: B
     assert query["code_challenge_method"] == ["S256"]
     assert query["state"][0] and query["nonce"][0]
     # Chromium kept the __Host- sign-in cookie although the portal is plain http on 127.0.0.1.
-    assert TRANSACTION_COOKIE in cookies(context)
+    assert len(transaction_cookies(context)) == 1
 
     response = choose_identity(page, "alice@example.com")
 
     assert response.status == 200
     assert_in_studio(page, stack)
     jar = cookies(context)
-    assert TRANSACTION_COOKIE not in jar  # spent by the callback
+    assert transaction_cookies(context) == {}  # spent by the callback
     session = jar[SESSION_COOKIE]
     assert (session["domain"], session["path"]) == ("127.0.0.1", "/")  # host-only, as __Host- requires
     assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
+
+
+def test_a_signed_out_click_reaches_studio_in_two_portal_requests(page: Page, journal: Journal, stack: RunningStack):
+    mark = journal.mark()
+    sign_in(page, stack, "alice@example.com")
+    assert_in_studio(page, stack)
+    portal = [url for url in journal.requests_since(mark) if url.startswith(stack.portal_url + "/")]
+    # The bookmark (off to the IdP) and the callback (straight into Studio): no round trip to `/` between.
+    assert [urlsplit(url).path for url in portal] == ["/", "/callback"], portal
+
+
+def test_two_sign_ins_started_in_one_browser_both_end_in_studio(context: BrowserContext, journal: Journal,
+                                                                stack: RunningStack):
+    # A bookmark and a deep link opened in two tabs while signed out: both wait on the IdP's page
+    bookmark, deep = context.new_page(), context.new_page()
+    open_portal(bookmark, stack)
+    open_portal(deep, stack, "/?app=JupyterLab&path=lab/tree/x.ipynb")
+    assert is_authorize_page(bookmark.url, stack) and is_authorize_page(deep.url, stack)
+    assert len(transaction_cookies(context)) == 2
+    # The later one finishes first; the earlier one still completes, each where it was started
+    choose_identity(deep, "alice@example.com")
+    assert_in_studio(deep, stack)
+    expect(deep.locator("#studio-landing")).to_have_text("app:JupyterLab:lab/tree/x.ipynb")
+    choose_identity(bookmark, "alice@example.com")
+    assert_in_studio(bookmark, stack)
+    expect(bookmark.locator("#studio-landing")).to_have_text("")
+    assert transaction_cookies(context) == {}
 
 
 def test_second_click_goes_straight_to_studio(page: Page, journal: Journal, stack: RunningStack):
@@ -141,7 +168,9 @@ def test_deny_at_the_idp_shows_sign_in_cancelled(page: Page, context: BrowserCon
     with page.expect_navigation() as navigation:
         page.locator("button[name=action][value=deny]").click()
 
-    assert urlsplit(page.url).path == "/callback"
+    # The callback answered; the address bar shows the link the person opened, not the spent callback URL
+    assert urlsplit(navigation.value.url).path == "/callback"
+    assert page.url == f"{stack.portal_url}/"
     assert_portal_page(page, navigation.value, 403)
     expect(page.locator("h1")).to_have_text("Sign-in was cancelled")
     assert SESSION_COOKIE not in cookies(context)

@@ -21,8 +21,9 @@ import pytest
 
 from local._http import LocalServer
 from local.sagemaker_sim import SageMakerSim
-from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
+from portal.runtime import SESSION_COOKIE
 from portal.sealing import Sealer
+from portal.signin import TRANSACTION_PREFIX
 from tests.support.container import SESSION_KEY, lambda_environment
 from tests.support.events import rest_event
 from tests.support.idp_server import misbehaving_idp
@@ -89,7 +90,7 @@ def run_restored_copies(sim_url: str, issuer: str, environment: dict[str, str] |
 def _minted(copy: dict) -> dict[str, str]:
     assert copy["status"] == 302, copy
     query = parse_qs(urlsplit(copy["location"]).query)
-    sealed = copy["cookies"][TRANSACTION_COOKIE]
+    (sealed,) = [value for name, value in copy["cookies"].items() if name.startswith(TRANSACTION_PREFIX)]
     raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
     return {"state": query["state"][0], "nonce": query["nonce"][0], "code_challenge": query["code_challenge"][0],
             "seal_nonce": raw[1:13].hex()}

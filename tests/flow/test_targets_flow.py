@@ -54,7 +54,7 @@ def test_chooser_lists_allowed_targets_with_own_private_and_shared_spaces(stack,
     browser = Browser()
     sign_in(stack, browser, "alice@example.com")
     response = browser.request("GET", stack.portal_url + "/")
-    assert response.status == 200 and "Open SageMaker Studio" in response.text
+    assert response.status == 200 and "Choose a Studio" in response.text
     found = links(response.text)
     base = stack.portal_url
     assert f"{base}/?target=demo" in found and f"{base}/?target=team" in found
@@ -111,10 +111,11 @@ def test_links_beyond_what_targets_allow_get_no_url(stack, sim, query, status):
 def test_deep_link_survives_sign_in(stack, sim):
     browser = Browser()
     deep = "/?target=demo&space=team-shared&app=JupyterLab&path=lab/tree/x.ipynb"
-    assert sign_in(stack, browser, "alice@example.com", start=deep) == stack.portal_url + deep
-    response = browser.request("GET", stack.portal_url + deep)
-    assert response.status == 302
-    assert sim.calls_to("CreatePresignedDomainUrl")[-1]["LandingUri"] == "app:JupyterLab:lab/tree/x.ipynb"
+    # The callback answers with the deep link's launch itself
+    response = sign_in(stack, browser, "alice@example.com", start=deep)
+    assert response.status == 302 and response.header("Location").startswith(stack.sim_url + "/")
+    presign = sim.calls_to("CreatePresignedDomainUrl")[-1]
+    assert presign["LandingUri"] == "app:JupyterLab:lab/tree/x.ipynb" and presign["SpaceName"] == "team-shared"
 
 
 @pytest.mark.parametrize("start", [
@@ -125,7 +126,8 @@ def test_return_addresses_never_leave_the_portal(stack, sim, start):
     browser = Browser()
     landed = sign_in(stack, browser, "alice@example.com", start=start) if start.startswith("/?") else None
     if landed is not None:
-        assert landed.startswith(stack.portal_url + "/")
+        # `/?next=...` is a launch of `/`: for alice, the chooser, on the portal itself
+        assert landed.status == 200 and landed.header("Location") is None
     # However the address is written, the browser ends on the portal, the IdP or Studio only.
     response = browser.request("GET", stack.portal_url + start)
     location = response.header("Location") or ""
@@ -141,14 +143,13 @@ def test_first_visit_creates_the_profile_and_launches_once_ready(stack, sim):
     # When she opens the team Studio
     first = browser.request("GET", stack.portal_url + "/?target=team&app=JupyterLab")
     # Then the portal creates her profile, tagged as hers, and shows the preparing page
-    assert first.status == 202 and 'id="preparing"' in first.text
+    assert first.status == 202 and 'id="preparing-status"' in first.text
     (created,) = sim.calls_to("CreateUserProfile")
     assert created["UserProfileName"] == "carol" and created["DomainId"] == TEAM_DOMAIN
     assert {tag["Key"]: tag["Value"] for tag in created["Tags"]} == {"studiouserid": "carol@example.com",
                                                                      "cost-center": "ml"}
     assert created["UserSettings"]["ExecutionRole"] == ROLE
-    refresh = re.search(r'http-equiv="refresh" content="(\d+);url=([^"]+)"', first.text)
-    status_url = unescape(refresh.group(2))
+    status_url = unescape(re.search(r'<a id="check-now" href="([^"]+)"', first.text).group(1))
     assert status_url == stack.portal_url + "/status?target=team&app=JupyterLab"
     # A second click meanwhile creates nothing more
     assert browser.request("GET", stack.portal_url + "/?target=team").status == 202
@@ -161,3 +162,42 @@ def test_first_visit_creates_the_profile_and_launches_once_ready(stack, sim):
     assert ready.status == 302 and ready.header("Location") == stack.portal_url + "/?target=team&app=JupyterLab"
     launched = browser.request("GET", ready.header("Location"))
     assert launched.status == 302 and sim.redeem(launched.header("Location")).profile == "carol"
+
+
+def _chooser_entries(html: str) -> dict[str, tuple[str, str | None, str]]:
+    """target id -> (state, its link or None, what the entry says will happen)."""
+    entries = {}
+    for item in re.findall(r'<li data-state="[^"]*">.*?</p>', html, re.S):
+        state = re.search(r'data-state="([^"]*)"', item).group(1)
+        target = re.search(r'data-target="([^"]*)"', item).group(1)
+        link = re.search(r'<a class="target" href="([^"]*)"', item)
+        says = re.sub(r"\s+", " ", unescape(re.search(r'<p class="state">(.*?)</p>', item, re.S).group(1))).strip()
+        entries[target] = (state, unescape(link.group(1)) if link else None, says)
+    return entries
+
+
+def test_the_chooser_says_what_each_target_will_do_and_links_only_where_a_link_works(stack, sim):
+    from portal import runtime
+
+    runtime.reset()  # a cold container: earlier tests' launches left ownership cached
+    base = stack.portal_url
+    # carol: no profile in the demo domain (it never provisions), none yet in the team domain (which does)
+    carol = Browser()
+    entries = _chooser_entries(sign_in(stack, carol, "carol@example.com").text)
+    assert entries["demo"] == ("missing", None, "You have no profile here yet. Ask your IT team to create it.")
+    assert entries["team"][:2] == ("create", f"{base}/?target=team") and "creates one" in entries["team"][2]
+    assert sim.calls_to("CreateUserProfile") == []  # the chooser looked, and created nothing
+    # Her profile being made: "being prepared", still a link (it waits on the preparing page)
+    assert carol.request("GET", f"{base}/?target=team").status == 202
+    assert _chooser_entries(carol.request("GET", f"{base}/").text)["team"][:2] == ("preparing", f"{base}/?target=team")
+    # alice: both open; a failed profile says so and offers no link, and not "not ready yet"
+    sim.set_profile_status("d-demo0portal01", "alice", "Failed")
+    alice = Browser()
+    entries = _chooser_entries(sign_in(stack, alice, "alice@example.com").text)
+    assert entries["team"][:2] == ("open", f"{base}/?target=team")
+    assert entries["demo"][:2] == ("failed", None) and "(its status is Failed)" in entries["demo"][2]
+    assert "not ready" not in entries["demo"][2]
+    sim.set_profile_status("d-demo0portal01", "alice", "Pending")
+    alice_again = Browser()
+    entries = _chooser_entries(sign_in(stack, alice_again, "alice@example.com").text)
+    assert entries["demo"][:2] == ("not_ready", None) and "not ready yet" in entries["demo"][2]

@@ -17,6 +17,7 @@ from portal.config import load_settings
 from portal.handler import handler
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
 from portal.sealing import Sealer
+from portal.signin import cookie_name
 from tests.support.events import FakeContext
 from tests.support.tokens import FakeHttp, ScriptedIdentityProvider
 
@@ -70,8 +71,9 @@ def gateway():
 
 VALID_SESSION = Sealer((KEY,), SESSION_COOKIE).seal(
     {"sub": "alice@example.com", "iss": ISSUER, "groups": ["ml"], "claims": {"email": "alice@example.com"}}, 3600)
-KNOWN_PATHS = ["/", "/callback", "/logout", "/status", "/health", "/signed-out", "//", "/%2e%2e/", "/callback/"]
-PARAMS = ["target", "space", "app", "path", "code", "state", "error", "utm"]
+KNOWN_PATHS = ["/", "/callback", "/login", "/logout", "/status", "/health", "/signed-out", "//", "/%2e%2e/",
+               "/callback/"]
+PARAMS = ["target", "space", "app", "path", "code", "state", "error", "utm", "iss", "login_hint", "target_link_uri"]
 text = st.text(max_size=80)
 nasty = st.sampled_from(["", "/", "//evil.example", "..", "%00", "\r\n", "<script>", "demo", "ml", "team-shared",
                          "alice-private", "JupyterLab", "studio", "a" * 3000, "\u212a", "é", "${x}", "{{7*7}}"])
@@ -85,7 +87,7 @@ def rest_events(draw):
     query = draw(st.dictionaries(st.one_of(st.sampled_from(PARAMS), text), st.lists(values, min_size=1, max_size=3),
                                  max_size=5))
     session = draw(st.sampled_from(["valid", "none", "garbage", "transaction-key"]))
-    cookies = draw(st.dictionaries(st.one_of(st.sampled_from([SESSION_COOKIE, TRANSACTION_COOKIE]), text), values,
+    cookies = draw(st.dictionaries(st.one_of(st.sampled_from([SESSION_COOKIE, TRANSACTION_COOKIE, cookie_name("s")]), text), values,
                                    max_size=3))
     if session == "valid":
         cookies[SESSION_COOKIE] = VALID_SESSION

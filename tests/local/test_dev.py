@@ -204,15 +204,16 @@ def dev_sim(dev_stack):
     dev_stack.sim.reset()
 
 
-def sign_in(stack: RunningStack, browser: Browser, email: str, start: str = "/") -> str:
-    """Portal, then the IdP's form for ``email``, then the callback; return where the portal sends us."""
+def sign_in(stack: RunningStack, browser: Browser, email: str, start: str = "/"):
+    """Portal, then the IdP's form for ``email``, then the callback; return the callback's response (for a
+    launch, the launch itself)."""
     to_idp = browser.get(stack.portal_url + start)
     assert to_idp.status == 302 and to_idp.header("Location").startswith(stack.idp_url), to_idp.text[:300]
     to_callback = browser.post_form(to_idp.header("Location"), {"sub": email})
     assert to_callback.status == 302, to_callback.text[:300]
     callback = browser.get(to_callback.header("Location"))
-    assert callback.status == 302, callback.text[:300]
-    return callback.header("Location")
+    assert callback.status < 500, callback.text[:300]
+    return callback
 
 
 def links(html: str) -> list[str]:
@@ -256,9 +257,8 @@ def test_dev_one_studio_users_get_their_error_page(dev_stack, dev_sim, email, st
 def test_dev_deep_links_of_the_banner(dev_stack, dev_sim):
     (shared, _), (private, _) = seed.DEMO_LINKS
     browser = Browser()
-    # Signed out, the first link survives the sign-in and opens the notebook in the shared space
-    assert sign_in(dev_stack, browser, "alice@example.com", start=f"/?{shared}") == f"{dev_stack.portal_url}/?{shared}"
-    opened = browser.get(f"{dev_stack.portal_url}/?{shared}")
+    # Signed out, the first link survives the sign-in: the callback opens the notebook in the shared space
+    opened = sign_in(dev_stack, browser, "alice@example.com", start=f"/?{shared}")
     assert opened.status == 302
     studio = dev_sim.redeem(opened.header("Location"))
     assert (studio.profile, studio.space) == ("alice", "team-shared")
@@ -281,7 +281,7 @@ def test_dev_carol_first_visit_creates_her_profile(dev_stack, dev_sim):
     # When she opens the ML team Studio
     first = browser.get(dev_stack.portal_url + "/?target=team")
     # Then the portal creates her profile, tagged as hers, and shows the preparing page
-    assert first.status == 202 and 'id="preparing"' in first.text
+    assert first.status == 202 and 'id="preparing-status"' in first.text
     (created,) = dev_sim.calls_to("CreateUserProfile")
     assert (created["DomainId"], created["UserProfileName"]) == (seed.TEAM_DOMAIN_ID, "carol")
     assert {tag["Key"]: tag["Value"] for tag in created["Tags"]} == {
@@ -290,7 +290,7 @@ def test_dev_carol_first_visit_creates_her_profile(dev_stack, dev_sim):
     }
     assert created["UserSettings"]["ExecutionRole"] == seed.EXECUTION_ROLE
     # And once the simulator's short Pending is over, the status page sends her into Studio
-    status_url = unescape(re.search(r'http-equiv="refresh" content="\d+;url=([^"]+)"', first.text).group(1))
+    status_url = unescape(re.search(r'<a id="check-now" href="([^"]+)"', first.text).group(1))
     dev_sim.advance_clock(seed.DEMO_PENDING_SECONDS)
     ready = browser.get(status_url)
     assert ready.status == 302

@@ -9,6 +9,7 @@ from portal import runtime
 from portal.aws import AwsGateway
 from portal.config import load_settings
 from portal.handler import handler
+from portal.signin import TRANSACTION_PREFIX
 from tests.support.events import API_HOST, FakeContext, event_for_url, header, set_cookies
 from tests.support.tokens import FakeHttp, ScriptedIdentityProvider
 
@@ -58,6 +59,21 @@ class Portal:
                 self.cookies[name] = morsel.value
         return response
 
+    def transactions(self) -> dict[str, str]:
+        """The sign-in transaction cookies the browser holds (one per sign-in in progress)."""
+        return {name: value for name, value in self.cookies.items() if name.startswith(TRANSACTION_PREFIX)}
+
+    def start_sign_in(self, path="/"):
+        """Open ``path`` signed out: the state and nonce of the authorize redirect it answers with."""
+        start = self.get(path)
+        assert start["statusCode"] == 302, start
+        query = parse_qs(urlsplit(header(start, "Location")).query)
+        return query["state"][0], query["nonce"][0]
+
+    def finish_sign_in(self, state, nonce, **claims):
+        self.idp.next_id_token = self.idp.sign(self.idp.claims(nonce=nonce, **claims))
+        return self.get(f"/callback?code=the-code&state={state}")
+
     def expect_launch(self, profile="alice", owner="alice@example.com", status="InService", url=PRESIGNED,
                       presign_params=None):
         """DescribeUserProfile, ListTags and (in service) CreatePresignedDomainUrl, whose request must carry
@@ -72,12 +88,8 @@ class Portal:
                             "SessionExpirationDurationInSeconds": 43200, **presign_params}
             self.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": url}, expected)
 
-    def sign_in(self, **claims):
-        start = self.get("/")
-        assert start["statusCode"] == 302
-        authorize = urlsplit(header(start, "Location"))
-        query = parse_qs(authorize.query)
-        self.idp.next_id_token = self.idp.sign(self.idp.claims(nonce=query["nonce"][0], **claims))
-        return self.get(f"/callback?code=the-code&state={query['state'][0]}")
+    def sign_in(self, path="/", **claims):
+        """Sign in from ``path``; the callback answers with what ``path`` leads to (a launch for `/`)."""
+        return self.finish_sign_in(*self.start_sign_in(path), **claims)
 
 

@@ -101,7 +101,7 @@ def test_authorize_params_may_not_replace_the_portals_own(raw):
 def test_login_initiators_title_and_helpdesk():
     settings = load_settings(BASE | {"PORTAL_LOGIN_INITIATORS": "https://corp.okta.com/, https://login.example.com",
                                      "PORTAL_TITLE": "Acme ML", "PORTAL_HELPDESK": "mailto:help@acme.example"})
-    assert settings.login_initiators == ("https://corp.okta.com", "https://login.example.com")
+    assert settings.login_initiators == ("https://corp.okta.com/", "https://login.example.com")
     assert (settings.title, settings.helpdesk) == ("Acme ML", "mailto:help@acme.example")
     defaults = load_settings(BASE)
     assert (defaults.login_initiators, defaults.title, defaults.helpdesk) == ((), "SageMaker Studio", None)

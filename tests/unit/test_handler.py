@@ -7,9 +7,10 @@ import pytest
 
 from portal import runtime
 from portal.handler import handler
-from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
-from tests.support.events import FakeContext, header, rest_event, set_cookies
-from tests.support.harness import BASE, PRESIGNED, Portal
+from portal.runtime import SESSION_COOKIE
+from portal.signin import MAX_PARALLEL_SIGN_INS, TRANSACTION_PREFIX, cookie_name
+from tests.support.events import API_HOST, FakeContext, header, rest_event, set_cookies
+from tests.support.harness import BASE, DOMAIN, PRESIGNED, Portal
 
 
 @pytest.fixture
@@ -24,27 +25,28 @@ def test_signed_out_visit_starts_oidc_with_a_sealed_transaction_cookie(portal):
     location = header(response, "Location")
     assert location.startswith("https://idp.example.test/authorize?")
     assert parse_qs(urlsplit(location).query)["redirect_uri"] == [f"{BASE}/callback"]
-    cookie = set_cookies(response)[TRANSACTION_COOKIE]
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    cookie = set_cookies(response)[cookie_name(state)]
+    assert cookie_name(state).startswith(TRANSACTION_PREFIX) and len(portal.transactions()) == 1
     assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
     assert 0 < int(cookie["max-age"]) <= 600
     assert "state" not in cookie.value and len(cookie.value) > 40
 
 
 def test_sign_in_then_launch_then_second_click_skips_the_idp(portal):
-    # Given a signed-in user
-    callback = portal.sign_in()
-    assert callback["statusCode"] == 302 and header(callback, "Location") == f"{BASE}/"
-    session_cookie = set_cookies(callback)[SESSION_COOKIE]
-    assert session_cookie["httponly"] and session_cookie["secure"] and session_cookie["samesite"] == "Lax"
-    assert int(session_cookie["max-age"]) == 3600
-    assert TRANSACTION_COOKIE not in portal.cookies
-    # When they click the bookmark
+    # Given a signed-out user who clicks the bookmark, when the IdP sends them back
     portal.expect_launch()
-    launch = portal.get("/")
-    # Then they land in Studio, with a response nobody may cache or leak through a referrer
+    launch = portal.sign_in()
+    # Then the callback itself lands them in Studio (two portal requests in all), with a response nobody may
+    # cache or leak through a referrer, and their session
     assert launch["statusCode"] == 302 and header(launch, "Location") == PRESIGNED
     assert header(launch, "Cache-Control") == "no-store" and header(launch, "Referrer-Policy") == "no-referrer"
     assert PRESIGNED not in (launch.get("body") or "")
+    session_cookie = set_cookies(launch)[SESSION_COOKIE]
+    assert session_cookie["httponly"] and session_cookie["secure"] and session_cookie["samesite"] == "Lax"
+    assert int(session_cookie["max-age"]) == 3600
+    assert portal.transactions() == {}
+    portal.stubber.assert_no_pending_responses()
     # And the second click goes straight to Studio: no IdP request, one AWS call
     idp_requests = len(portal.http.requests)
     portal.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": PRESIGNED + "2"})
@@ -53,12 +55,70 @@ def test_sign_in_then_launch_then_second_click_skips_the_idp(portal):
     portal.stubber.assert_no_pending_responses()
 
 
-def test_deep_link_path_survives_sign_in(portal):
-    start = portal.get("/?x=1&y=two")
-    query = parse_qs(urlsplit(header(start, "Location")).query)
-    portal.idp.next_id_token = portal.idp.sign(portal.idp.claims(nonce=query["nonce"][0]))
-    callback = portal.get(f"/callback?code=c&state={query['state'][0]}")
-    assert header(callback, "Location") == f"{BASE}/?x=1&y=two"
+def test_a_return_path_that_is_not_a_launch_is_a_redirect(portal):
+    callback = portal.sign_in("/status?target=studio&space=team")
+    assert callback["statusCode"] == 302 and header(callback, "Location") == f"{BASE}/status?target=studio&space=team"
+    assert SESSION_COOKIE in portal.cookies
+
+
+def test_the_callback_launches_the_deep_link_it_was_started_from(portal):
+    portal.stubber.add_response("describe_user_profile", {
+        "UserProfileArn": f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{DOMAIN}/alice",
+        "Status": "InService"})
+    portal.stubber.add_response("list_tags", {"Tags": [{"Key": "studiouserid", "Value": "alice@example.com"}]})
+    portal.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": PRESIGNED}, {
+        "DomainId": DOMAIN, "UserProfileName": "alice", "ExpiresInSeconds": 30,
+        "SessionExpirationDurationInSeconds": 43200, "LandingUri": "studio::lab/tree/x.ipynb"})
+    callback = portal.sign_in("/?app=studio&path=lab/tree/x.ipynb&utm=ignored")
+    assert callback["statusCode"] == 302 and header(callback, "Location") == PRESIGNED
+    portal.stubber.assert_no_pending_responses()
+
+
+def test_the_callback_answers_with_the_launchs_own_page_and_the_session(portal):
+    portal.expect_launch(owner="someone-else@example.com")
+    callback = portal.sign_in()
+    assert callback["statusCode"] == 403 and "registered to you" in callback["body"]
+    assert SESSION_COOKIE in set_cookies(callback) and portal.transactions() == {}
+
+
+def test_parallel_sign_ins_in_one_browser_each_complete_where_they_started(portal):
+    # Given three links opened while signed out, before any sign-in finishes
+    started = [portal.start_sign_in(path) for path in ("/status?target=studio", "/", "/status?space=b")]
+    assert len(portal.transactions()) == 3
+    # When they finish in another order, each lands where it was started and ends only its own transaction
+    first = portal.finish_sign_in(*started[2])
+    assert header(first, "Location") == f"{BASE}/status?space=b" and len(portal.transactions()) == 2
+    portal.expect_launch()
+    assert header(portal.finish_sign_in(*started[1]), "Location") == PRESIGNED
+    assert header(portal.finish_sign_in(*started[0]), "Location") == f"{BASE}/status?target=studio"
+    assert portal.transactions() == {}
+
+
+def test_each_parallel_sign_in_is_bound_to_its_own_nonce(portal):
+    (state_a, nonce_a), (state_b, _) = portal.start_sign_in("/status?a=1"), portal.start_sign_in("/status?b=1")
+    # B's response carrying A's nonce is refused, and A still completes after it
+    refused = portal.finish_sign_in(state_b, nonce_a)
+    assert refused["statusCode"] == 401 and SESSION_COOKIE not in portal.cookies
+    assert header(portal.finish_sign_in(state_a, nonce_a), "Location") == f"{BASE}/status?a=1"
+
+
+def test_parallel_sign_ins_are_bounded_and_the_oldest_goes(portal):
+    started = []
+    for number in range(MAX_PARALLEL_SIGN_INS + 2):
+        started.append(portal.start_sign_in(f"/status?n={number}"))
+        assert len(portal.transactions()) == min(number + 1, MAX_PARALLEL_SIGN_INS)
+    assert cookie_name(started[0][0]) not in portal.transactions()
+    assert portal.finish_sign_in(*started[0])["statusCode"] == 401
+    assert header(portal.finish_sign_in(*started[-1]), "Location") == f"{BASE}/status?n={MAX_PARALLEL_SIGN_INS + 1}"
+
+
+def test_long_return_paths_keep_the_transaction_cookies_within_their_byte_budget(portal):
+    from portal.signin import MAX_TRANSACTION_BYTES
+
+    for number in range(MAX_PARALLEL_SIGN_INS):
+        portal.start_sign_in(f"/status?n={number}&pad={'p' * 900}")
+        assert sum(len(value) for value in portal.transactions().values()) <= MAX_TRANSACTION_BYTES
+    assert 1 <= len(portal.transactions()) < MAX_PARALLEL_SIGN_INS
 
 
 @pytest.mark.parametrize("cookie", ["garbage", "", "A" * 5000])
@@ -103,13 +163,14 @@ def test_malformed_callbacks_get_a_clear_page(portal, query, status):
     assert "text/html" in header(response, "Content-Type") and "Traceback" not in response["body"]
 
 
-def test_cancelled_sign_in_says_so_and_ends_the_transaction(portal):
-    portal.get("/")
-    assert TRANSACTION_COOKIE in portal.cookies
-    response = portal.get("/callback?error=access_denied")
+def test_cancelled_sign_in_says_so_and_ends_only_its_own_transaction(portal):
+    state, _ = portal.start_sign_in()
+    other_state, other_nonce = portal.start_sign_in("/status?target=studio")
+    response = portal.get(f"/callback?error=access_denied&state={state}")
     assert "Sign-in was cancelled" in response["body"]
-    assert set_cookies(response)[TRANSACTION_COOKIE]["max-age"] == "0"
-    assert TRANSACTION_COOKIE not in portal.cookies
+    assert set_cookies(response)[cookie_name(state)]["max-age"] == "0"
+    assert list(portal.transactions()) == [cookie_name(other_state)]
+    assert header(portal.finish_sign_in(other_state, other_nonce), "Location") == f"{BASE}/status?target=studio"
 
 
 def test_token_with_wrong_nonce_is_refused(portal):
@@ -245,7 +306,21 @@ def test_misconfiguration_is_a_clear_503_naming_nothing_secret(monkeypatch):
     runtime.reset()
     monkeypatch.setenv("PORTAL_OIDC_ISSUER", "http://idp.example.com")
     response = handler(rest_event("/"), FakeContext())
-    assert response["statusCode"] == 503 and "not configured correctly" in response["body"]
+    assert response["statusCode"] == 503 and "isn&#39;t configured correctly" in response["body"]
+    # It promises nothing it can't keep: nobody was necessarily alerted, and waiting fixes nothing
+    body = response["body"].lower()
+    assert "alerted" not in body and "minute" not in body and "try again</a>" not in body
+    runtime.reset()
+
+
+def test_misconfiguration_page_still_names_the_portal_and_its_helpdesk(monkeypatch):
+    runtime.reset()
+    monkeypatch.setenv("PORTAL_OIDC_ISSUER", "http://idp.example.com")
+    monkeypatch.setenv("PORTAL_TITLE", "Acme ML")
+    monkeypatch.setenv("PORTAL_HELPDESK", "https://help.acme.example/ml")
+    body = handler(rest_event("/"), FakeContext())["body"]
+    assert "<title>The portal isn&#39;t configured correctly \u2013 Acme ML</title>" in body
+    assert '<a href="https://help.acme.example/ml">' in body
     runtime.reset()
 
 
@@ -254,3 +329,68 @@ def test_authorize_url_carries_the_configured_params(portal):
     query = parse_qs(urlsplit(header(configured.get("/"), "Location")).query)
     assert query["identity_provider"] == ["CorpOkta"] and query["domain_hint"] == ["corp.example"]
     assert query["client_id"] == ["portal-client"] and len(query["state"]) == 1
+
+
+# --- GET /login: sign-in started by an SSO tile (OIDC Core §4) -------------------------------------------
+def _login(portal, **params):
+    from urllib.parse import urlencode
+
+    return portal.get(f"/login?{urlencode(params)}")
+
+
+def test_login_from_the_issuer_starts_a_sign_in_with_the_hint(portal):
+    response = _login(portal, iss="https://idp.example.test", login_hint="alice@example.com")
+    assert response["statusCode"] == 302
+    query = parse_qs(urlsplit(header(response, "Location")).query)
+    assert query["login_hint"] == ["alice@example.com"] and len(portal.transactions()) == 1
+    portal.expect_launch()
+    assert header(portal.finish_sign_in(query["state"][0], query["nonce"][0]), "Location") == PRESIGNED
+
+
+def test_login_from_a_listed_initiator_returns_to_its_target_link(portal):
+    tiled = Portal(env={"PORTAL_LOGIN_INITIATORS": "https://corp.okta.com,https://login.example.com"})
+    response = _login(tiled, iss="https://corp.okta.com", target_link_uri=f"{BASE}/status?target=studio")
+    query = parse_qs(urlsplit(header(response, "Location")).query)
+    assert "login_hint" not in query
+    done = tiled.finish_sign_in(query["state"][0], query["nonce"][0])
+    assert header(done, "Location") == f"{BASE}/status?target=studio"
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"iss": "https://evil.example"}, {"iss": "https://idp.example.test/"}, {"iss": "https://IDP.example.test"},
+    {"iss": "https://corp.okta.com.evil.example"}, {"iss": "https://idp.example.test", "login_hint": "a\nb"},
+])
+def test_login_from_an_unknown_issuer_gets_a_400_page(portal, params):
+    response = _login(portal, **params)
+    assert response["statusCode"] == 400 and "text/html" in header(response, "Content-Type")
+    assert portal.transactions() == {} and header(response, "Location") is None
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/prod/status", f"http://{API_HOST}/prod/status", "//evil.example/prod/status",
+    f"https://{API_HOST}/other/status", f"https://{API_HOST}/prodx/status", f"https://{API_HOST.upper()}/prod/status",
+    f"https://user@{API_HOST}/prod/status", f"https://{API_HOST}:444/prod/status", "/prod/status",
+    f"https://{API_HOST}.evil.example/prod/status", f"https://{API_HOST}/prod//evil.example",
+    f"https://{API_HOST}/prod/\\evil", "javascript:alert(1)", f"https://{API_HOST}/prod/\r\nX:1",
+])
+def test_login_never_follows_a_target_link_outside_the_portal(portal, target):
+    response = _login(portal, iss="https://idp.example.test", target_link_uri=target)
+    query = parse_qs(urlsplit(header(response, "Location")).query)
+    # Back to `/`, which launches: the same URL of the portal with /status would have been a redirect there
+    portal.expect_launch()
+    assert header(portal.finish_sign_in(query["state"][0], query["nonce"][0]), "Location") == PRESIGNED
+
+
+def test_login_follows_the_portals_own_target_link(portal):
+    response = _login(portal, iss="https://idp.example.test", target_link_uri=f"https://{API_HOST}/prod/status?a=1#x")
+    query = parse_qs(urlsplit(header(response, "Location")).query)
+    assert header(portal.finish_sign_in(query["state"][0], query["nonce"][0]), "Location") == f"{BASE}/status?a=1"
+
+
+def test_login_when_signed_in_goes_straight_on(portal):
+    portal.sign_in("/status")
+    idp_requests = len(portal.http.requests)
+    portal.expect_launch()
+    response = _login(portal, iss="https://idp.example.test", target_link_uri=f"{BASE}/?target=studio")
+    assert header(response, "Location") == PRESIGNED and len(portal.http.requests) == idp_requests
+    assert portal.transactions() == {}

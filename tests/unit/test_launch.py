@@ -455,3 +455,37 @@ def test_a_role_targets_profile_arn_is_predicted_from_the_role():
     fake = OverlapGateway(arn=f"arn:aws:sagemaker:eu-west-1:210987654321:user-profile/{DOMAIN}/alice")
     Launcher(fake, POLICY).launch(person("alice@example.com"), role_target)
     assert ("ListTags", f"arn:aws:sagemaker:eu-west-1:210987654321:user-profile/{DOMAIN}/alice") in fake.calls
+
+
+# --- what the chooser says about each target (profile_state): found without creating anything ------------
+@pytest.mark.parametrize("status, owner, expected", [
+    ("InService", "alice@example.com", ("open", "InService")),
+    ("Pending", "alice@example.com", ("not_ready", "Pending")),
+    ("Failed", "alice@example.com", ("failed", "Failed")),
+    ("Deleting", "alice@example.com", ("failed", "Deleting")),
+    ("InService", "someone@example.com", ("not_yours", None)),
+])
+def test_profile_state_of_an_existing_profile(gateway, sagemaker, status, owner, expected):
+    expect_profile(sagemaker[1], status=status, owner=owner)
+    assert Launcher(gateway, POLICY).profile_state(person("alice@example.com"), TARGET, "alice") == expected
+
+
+def test_profile_state_of_a_missing_profile_never_creates_it(gateway, sagemaker):
+    _, stubber = sagemaker
+    for _ in range(3):
+        _not_found(stubber, "describe_user_profile")
+        stubber.add_response("describe_domain", {"AuthMode": "IAM"}, {"DomainId": DOMAIN})
+    launcher = Launcher(gateway, POLICY)
+    # no create_user_profile is stubbed: a call would fail the test
+    assert launcher.profile_state(person("carol@example.com"), PROVISIONED, "carol") == ("create", None)
+    assert launcher.profile_state(person("carol@elsewhere.example"), PROVISIONED, "carol") == ("missing", None)
+    assert launcher.profile_state(person("carol@example.com"), TARGET, "carol") == ("missing", None)
+
+
+def test_profile_state_of_a_profile_being_provisioned_and_of_an_unanswered_check(gateway, sagemaker):
+    _, stubber = sagemaker
+    expect_profile(stubber, name="carol", status="Pending", owner="carol@example.com")
+    assert Launcher(gateway, POLICY).profile_state(person("carol@example.com"), PROVISIONED, "carol") == (
+        "preparing", None)
+    stubber.add_client_error("describe_user_profile", "AccessDeniedException", "no", 400)
+    assert Launcher(gateway, POLICY).profile_state(person("alice@example.com"), TARGET, "alice") == ("unknown", None)

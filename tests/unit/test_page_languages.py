@@ -20,7 +20,7 @@ def portal():
 
 
 def html_lang(response) -> str:
-    match = re.match(r'<!doctype html>\s*<html lang="([^"]+)">', response["body"])
+    match = re.match(r'<!doctype html>\s*<html lang="([^"]+)"[ >]', response["body"])
     assert match, response["body"][:200]
     return match.group(1)
 

@@ -108,7 +108,7 @@ def test_a_sign_in_under_way_when_the_client_is_replaced_ends_signed_in():
     idp = IdentityProvider({"old": "old-secret"})
     secrets = Secrets(cognito("old", "old-secret"))
     browser = Browser({}, secrets, idp)
-    start = browser.get("/")
+    start = browser.get("/status")  # not a launch: the callback answers with a redirect
     assert client_id_of(start) == "old"
     callback_path = idp.authorize(header(start, "Location"))
     # When the deploy replaces the client (new id and secret in the secret, the old client deleted) while the
@@ -121,7 +121,7 @@ def test_a_sign_in_under_way_when_the_client_is_replaced_ends_signed_in():
     assert secrets.reads[-1] is True
     # And the IdP, whose session is still there, sends the person straight back: signed in, where they wanted
     done = browser.get(idp.authorize(header(callback, "Location")))
-    assert done["statusCode"] == 302 and header(done, "Location").endswith("/prod/")
+    assert done["statusCode"] == 302 and header(done, "Location").endswith("/prod/status")
     assert "__Host-portal-session" in browser.cookies
 
 
@@ -133,7 +133,7 @@ def test_a_new_sign_in_never_uses_a_client_the_cache_still_holds():
     idp.clients = {"new": "new-secret"}
     secrets.stored = cognito("new", "new-secret")
     # When someone starts signing in
-    start = browser.get("/")
+    start = browser.get("/status")  # not a launch: the callback answers with a redirect
     # Then Cognito is sent the new client, read fresh, and the sign-in completes
     assert client_id_of(start) == "new" and secrets.reads[-1] is True
     done = browser.get(idp.authorize(header(start, "Location")))
@@ -145,7 +145,7 @@ def test_a_new_secret_for_the_same_client_is_retried_once_and_succeeds():
     idp = IdentityProvider({"portal": "secret-1"})
     secrets = Secrets("secret-1")
     browser = Browser({"PORTAL_OIDC_CLIENT_ID": "portal"}, secrets, idp)
-    start = browser.get("/")
+    start = browser.get("/status")  # not a launch: the callback answers with a redirect
     assert secrets.reads == [False]  # the client id does not change: no fresh read to start a sign-in
     callback_path = idp.authorize(header(start, "Location"))
     # When the secret is rotated at the IdP and in Secrets Manager, behind the container's cache
@@ -173,7 +173,7 @@ def test_a_refused_code_is_not_retried():
     idp = IdentityProvider({"portal": "secret"})
     secrets = Secrets("secret")
     browser = Browser({"PORTAL_OIDC_CLIENT_ID": "portal"}, secrets, idp)
-    start = browser.get("/")
+    start = browser.get("/status")  # not a launch: the callback answers with a redirect
     state = parse_qs(urlsplit(header(start, "Location")).query)["state"][0]
     response = browser.get(f"/callback?code=never-issued&state={state}")  # invalid_grant
     assert response["statusCode"] == 401 and idp.token_requests == 1 and secrets.reads == [False]
