@@ -53,6 +53,20 @@ def _loose_network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network |
         return None
 
 
+_ROLE_ARN_IN_TEXT = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/\S+")
+
+
+def _role_arns(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """(path, ARN) of every IAM role ARN inside a CreateUserProfile UserSettings document."""
+    if isinstance(value, str):
+        return [(where, match) for match in _ROLE_ARN_IN_TEXT.findall(value)]
+    if isinstance(value, Mapping):
+        return [found for key, item in value.items() for found in _role_arns(item, f"{where}.{key}".lstrip("."))]
+    if isinstance(value, list | tuple):
+        return [found for index, item in enumerate(value) for found in _role_arns(item, f"{where}[{index}]")]
+    return []
+
+
 class ConfigError(ValueError):
     """The CDK context is unusable. ``problems`` holds one line per key."""
 
@@ -98,6 +112,7 @@ class SamlFederation:
     metadata_url: str
     email_attribute: str
     email_verified_attribute: str
+    idp_signout: bool = False  # /logout also ends the IdP's session (SAML single logout)
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,8 @@ class CognitoSettings:
     mfa: str  # "required" | "optional" | "off"  (applies to users local to the pool, not federated ones)
     federation: SamlFederation | OidcFederation | None
     client_generation: int = 1  # bump to replace the app client, and with it its secret
+    email_from: str | None = None  # send through SES from this verified address; None: Cognito's default sender
+    email_ses_region: str | None = None  # the SES identity's region; None: the stack's
 
 
 @dataclass(frozen=True)
@@ -408,7 +425,8 @@ class _Reader:
             if federation_kind != "none":
                 self.problems.append("federation: applies only with identitySource=cognito; with "
                                      "identitySource=oidc the portal talks to your issuer directly")
-            self.only_with(("cognitoDomainPrefix", "cognitoFeaturePlan", "cognitoMfa", "cognitoClientGeneration"),
+            self.only_with(("cognitoDomainPrefix", "cognitoFeaturePlan", "cognitoMfa", "cognitoClientGeneration",
+                            "cognitoEmailFrom", "cognitoEmailSesRegion"),
                            "identitySource=cognito")
 
         identity_claim = self.text("identityClaim")
@@ -502,6 +520,7 @@ class _Reader:
                 metadata_url=self.https_url("samlMetadataUrl", required=True) or "",
                 email_attribute=self.text("samlEmailAttribute") or "",
                 email_verified_attribute=self.text("samlEmailVerifiedAttribute") or "",
+                idp_signout=self.flag("samlIdpSignout"),
             )
         elif federation_kind == "oidc":
             federation = OidcFederation(
@@ -511,16 +530,24 @@ class _Reader:
                 client_secret_arn=self.text("federationOidcClientSecretArn", required=True) or "",
             )
         if federation_kind != "saml":
-            self.only_with(("samlMetadataUrl", "samlEmailAttribute", "samlEmailVerifiedAttribute"),
+            self.only_with(("samlMetadataUrl", "samlEmailAttribute", "samlEmailVerifiedAttribute",
+                            "samlIdpSignout"),
                            "federation=saml")
         if federation_kind != "oidc":
             self.only_with(("federationOidcIssuer", "federationOidcClientId", "federationOidcClientSecretArn"),
                            "federation=oidc")
         if federation_kind == "none":
             self.only_with(("federationProviderName",), "federation=saml or federation=oidc")
+        email_from = self.text("cognitoEmailFrom")
+        if email_from is None:
+            self.only_with(("cognitoEmailSesRegion",), "cognitoEmailFrom")
         return CognitoSettings(
             domain_prefix=prefix,
-            feature_plan=self.choice("cognitoFeaturePlan"),
+            # Threat protection covers only users local to the pool: the default where they are the only ones.
+            feature_plan=self.choice("cognitoFeaturePlan") if self.raw("cognitoFeaturePlan") is not None
+            else ("plus" if federation_kind == "none" else "essentials"),
+            email_from=email_from,
+            email_ses_region=self.text("cognitoEmailSesRegion"),
             mfa=self.choice("cognitoMfa"),
             federation=federation,
             client_generation=self.number("cognitoClientGeneration"),
@@ -570,6 +597,14 @@ class _Reader:
             )
             for target in parsed
         )
+        for target in parsed:
+            if target.provision is not None and target.role_arn is None:
+                for where, arn in _role_arns(target.provision.user_settings):
+                    self.problems.append(
+                        f"targets: target {target.id!r}: provision.user_settings.{where} names the role {arn}, which "
+                        "the portal's role may not pass to SageMaker (it may pass only provision.execution_role_arn); "
+                        "set it in the domain's DefaultUserSettings instead, or reach the domain through a role_arn "
+                        "whose policy allows iam:PassRole on it")
         self._keep("targets", compact)
         return targets, compact
 

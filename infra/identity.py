@@ -115,6 +115,9 @@ class CognitoIdentity(Construct):
             feature_plan=cognito.FeaturePlan.PLUS if plus else cognito.FeaturePlan.ESSENTIALS,
             standard_threat_protection_mode=(cognito.StandardThreatProtectionMode.FULL_FUNCTION if plus
                                              else None),
+            # Cognito's own sender is meant for testing (a small daily quota); SES sends invitations at scale.
+            email=None if settings.email_from is None else cognito.UserPoolEmail.with_ses(
+                from_email=settings.email_from, ses_region=settings.email_ses_region or stack.region),
             deletion_protection=True,
             # Users, their MFA enrolments and federation links outlive the stack; delete the pool by hand.
             removal_policy=RemovalPolicy.RETAIN,
@@ -125,9 +128,10 @@ class CognitoIdentity(Construct):
                      "cognitoMfa). Federated users are authenticated, MFA included, by the corporate IdP.")
         if not plus:
             suppress(self.user_pool, "AwsSolutions-COG8",
-                     "The Essentials plan is the default to keep the per-user price low; threat protection "
-                     "(Plus) only covers users local to the pool, while federated users are protected by the "
-                     "corporate IdP's own risk checks. Set cognitoFeaturePlan=plus to enable it.")
+                     "Essentials without threat protection: the default when users come from the corporate IdP "
+                     "(threat protection only covers users local to the pool; federated users are protected by "
+                     "the IdP's own risk checks), or the operator's explicit choice (cognitoFeaturePlan=essentials) "
+                     "to keep the per-user price low. With local users the default is Plus (docs/deploy.md).")
 
         prefix = settings.domain_prefix or Fn.join("-", [default_domain_prefix(stack_name), stack.account])
         # Managed login (version 2): it also walks local users through TOTP enrolment when MFA is required.
@@ -148,7 +152,9 @@ class CognitoIdentity(Construct):
                 attribute_mapping=cognito.AttributeMapping(
                     email=cognito.ProviderAttribute.other(federation.email_attribute),
                     email_verified=cognito.ProviderAttribute.other(federation.email_verified_attribute)),
-                idp_signout=False,
+                # ProviderDetails IDPSignout: Cognito's /logout sends a signed SAML LogoutRequest to the IdP's
+                # SingleLogoutService; only when the IdP is set up for it (docs/deploy.md, samlIdpSignout).
+                idp_signout=federation.idp_signout,
             )
         elif isinstance(federation, OidcFederation):
             self.provider = cognito.UserPoolIdentityProviderOidc(

@@ -210,6 +210,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("`federation=saml`: the SAML attribute whose value `true` marks the email verified (the portal refuses "
             "unverified emails)", context="samlEmailVerifiedAttribute", default="email_verified",
             allowed="a SAML attribute name"),
+    Setting("`federation=saml`: `/logout` also signs the person out of the SAML IdP (SAML single logout, "
+            "`IDPSignout`); the IdP must support it and trust the user pool's signing certificate (docs/deploy.md)",
+            context="samlIdpSignout", kind="bool", default=False),
     Setting("`federation=oidc`: the IdP's issuer", context="federationOidcIssuer", kind="url"),
     Setting("`federation=oidc`: the client id registered at the IdP for Cognito", context="federationOidcClientId",
             allowed="the client id registered at your IdP"),
@@ -221,8 +224,17 @@ SETTINGS: tuple[Setting, ...] = (
             allowed="lowercase letters, digits and hyphens (at most 63), not starting or ending with a hyphen"),
     Setting("MFA (TOTP) for users local to the pool; federated users get the IdP's MFA", context="cognitoMfa",
             kind="choice", default="required", choices=("required", "optional", "off")),
-    Setting("Cognito feature plan (Plus adds threat protection for local users, at a higher price per user)",
-            context="cognitoFeaturePlan", kind="choice", default="essentials", choices=("essentials", "plus")),
+    Setting("Cognito feature plan: `plus` adds threat protection (compromised credentials, adaptive "
+            "authentication) for users local to the pool, at a higher price per active user (docs/deploy.md)",
+            context="cognitoFeaturePlan", kind="choice", choices=("essentials", "plus"),
+            shown_default="`plus` with `federation=none`, else `essentials`"),
+    Setting("send Cognito's invitation and account e-mails through Amazon SES from this address (an SES verified "
+            "identity) instead of Cognito's default sender, which allows only a limited number a day",
+            context="cognitoEmailFrom", pattern=EMAIL_PATTERN,
+            allowed="an e-mail address verified in Amazon SES (or in a domain verified there)"),
+    Setting("with `cognitoEmailFrom`: the region of the SES identity (one Cognito supports for SES)",
+            context="cognitoEmailSesRegion", pattern=REGION_PATTERN, shown_default="the stack's region",
+            allowed="an AWS region name such as eu-west-1"),
     Setting("bump to replace the app client and with it its secret (rotation, docs/deploy.md)",
             context="cognitoClientGeneration", kind="int", default=1, low=1, high=1000),
     Setting("`identitySource=oidc`: your issuer", context="oidcIssuer", kind="url"),

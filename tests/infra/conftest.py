@@ -66,7 +66,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "allowedCidrs": "10.0.0.0/8,203.0.113.0/24", "enforceOwnerTagInIam": "true",
         "alarmEmail": "ops@example.com", "reservedConcurrency": "20", "cognitoFeaturePlan": "plus",
         "cognitoDomainPrefix": "acme-studio", "cognitoMfa": "optional", "wafRateLimit": "2000",
-        "cognitoClientGeneration": "3",
+        "cognitoClientGeneration": "3", "samlIdpSignout": "true",
     },
     "oidc-federation": {
         "domainId": DOMAIN, "federation": "oidc", "federationProviderName": "EntraID",
@@ -84,6 +84,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "identityClaim": "preferred_username", "urlExpiresSeconds": "60", "studioSessionSeconds": "3600",
         "portalSessionSeconds": "3600", "ownershipCacheSeconds": "0", "logLevel": "debug",
         "requireVerifiedEmail": "false",
+    },
+    # Local users, with invitations sent through SES, and threat protection declined explicitly
+    "local-ses": {
+        "domainId": DOMAIN, "cognitoEmailFrom": "studio-portal@corp.example", "cognitoEmailSesRegion": "eu-west-1",
+        "cognitoFeaturePlan": "essentials",
     },
     # -c targets='[...]' (a JSON string), next to the placeholder domainId that cdk.json ships
     "targets": {"targets": json.dumps(TARGETS)},

@@ -34,7 +34,7 @@ def test_cdk_json_defaults_are_valid_and_documented() -> None:
     assert config.domain_id == PLACEHOLDER_DOMAIN_ID and config.uses_placeholder_domain
     assert config.identity_source == "cognito" and config.cognito is not None
     assert config.cognito.federation is None and config.cognito.mfa == "required"
-    assert config.cognito.feature_plan == "essentials" and config.cognito.domain_prefix is None
+    assert config.cognito.feature_plan == "plus" and config.cognito.domain_prefix is None
     assert (config.url_expires_seconds, config.studio_session_seconds, config.portal_session_seconds) == (
         30, 43200, 3600)
     assert config.function_environment["PORTAL_OWNERSHIP_CACHE_SECONDS"] == "60"
@@ -127,6 +127,11 @@ def test_federation_settings_are_typed() -> None:
     ({"customDomainName": "studio.example.com", "certificateArn": CONFIGS["saml"]["certificateArn"],
       "hostedZoneId": "Z123", "hostedZoneName": "example.org"}, "hostedZoneName: got 'example.org'; expected a "
                                                                 "zone that contains studio.example.com"),
+    ({"cognitoEmailSesRegion": "eu-west-1"}, "cognitoEmailSesRegion: applies only with cognitoEmailFrom"),
+    ({"cognitoEmailFrom": "studio portal"}, "cognitoEmailFrom: got 'studio portal'; expected an e-mail address"),
+    ({"identitySource": "oidc", "oidcIssuer": "https://idp.example.com", "oidcClientId": "c",
+      "oidcClientSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf",
+      "cognitoEmailFrom": "a@corp.example"}, "cognitoEmailFrom: applies only with identitySource=cognito"),
     ({"endpointType": "edge"}, "endpointType: got 'edge'; expected one of regional, private"),
     ({"endpointType": "private"}, "vpcEndpointIds: is required with endpointType=private"),
     ({"vpcEndpointIds": "vpce-0123456789abcdef0"}, "vpcEndpointIds: applies only with endpointType=private"),
@@ -220,6 +225,18 @@ def test_targets_are_read_from_a_json_string_or_a_json_list() -> None:
     (targets({**GOOD, "provision": {"execution_role_arn": "arn:aws:iam::123456789012:role/x",
                                     "email_domains": ["a.example"], "user_settings": {"ExecutionRole": "arn:aws:iam::123456789012:role/y"}}}),
      "targets: target 'ds': set the execution role with provision.execution_role_arn"),
+    (targets({**GOOD, "provision": {"execution_role_arn": "arn:aws:iam::123456789012:role/x",
+                                    "email_domains": ["a.example"], "user_settings": {"CanvasAppSettings": {
+                                        "GenerativeAiSettings": {
+                                            "AmazonBedrockRoleArn": "arn:aws:iam::123456789012:role/Bedrock"}}}}}),
+     "targets: target 'ds': provision.user_settings.CanvasAppSettings.GenerativeAiSettings.AmazonBedrockRoleArn "
+     "names the role arn:aws:iam::123456789012:role/Bedrock, which the portal's role may not pass to SageMaker"),
+    (targets({**GOOD, "provision": {"execution_role_arn": "arn:aws:iam::123456789012:role/x",
+                                    "email_domains": ["a.example"], "user_settings": {"JupyterLabAppSettings": {
+                                        "EmrSettings": {"ExecutionRoleArns": [
+                                            "arn:aws:iam::123456789012:role/Emr"]}}}}}),
+     "provision.user_settings.JupyterLabAppSettings.EmrSettings.ExecutionRoleArns[0] names the role "
+     "arn:aws:iam::123456789012:role/Emr"),
     (targets(GOOD, GOOD), "targets: target 'ds': id is used twice"),
     (targets(*({**GOOD, "id": f"t{n}"} for n in range(51))), "targets: holds more than 50 targets"),
     (targets(*({**GOOD, "id": f"t{n}", "label": "L" * 100} for n in range(30))),
@@ -229,6 +246,15 @@ def test_bad_targets_are_refused_naming_the_key_and_the_field(value: Any, expect
     message = problems(targets=value)
     assert expected in message
     assert "PORTAL_TARGETS:" not in message  # the context key is named, not the function's variable
+
+
+def test_roles_in_user_settings_are_for_targets_reached_through_their_own_role() -> None:
+    # A target with role_arn: passing roles is that role's policy's business (docs/deploy.md), so it is accepted
+    remote = {**GOOD, "role_arn": "arn:aws:iam::210987654321:role/StudioPortalLaunch", "provision": {
+        "execution_role_arn": "arn:aws:iam::210987654321:role/x", "email_domains": ["a.example"],
+        "user_settings": {"CanvasAppSettings": {"GenerativeAiSettings": {
+            "AmazonBedrockRoleArn": "arn:aws:iam::210987654321:role/Bedrock"}}}}}
+    assert read(targets=targets(remote)).targets[0].role_arn is not None
 
 
 def test_targets_and_domain_id_are_exclusive() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import Environment
+from cfnlint.api import ManualArgs, lint_file
 
 from infra.config import ConfigError
 from tests.infra.conftest import CDK_JSON_CONTEXT, CERTIFICATE, CONFIGS, IDP_SECRET, build, flat
@@ -78,8 +79,12 @@ def test_an_explicit_region_is_used_and_checked_against_given_arns(tmp_path: Pat
     good = app_run({**CDK_JSON_CONTEXT, "aws:cdk:bundling-stacks": []}, outdir=tmp_path,
                    env={"CDK_DEPLOY_REGION": "ap-southeast-2", "CDK_DEFAULT_REGION": "us-east-1"})
     assert good.returncode == 0, good.stderr
-    template = json.loads((tmp_path / "SageMakerStudioPortal.template.json").read_text())
+    template_path = tmp_path / "SageMakerStudioPortal.template.json"
+    template = json.loads(template_path.read_text())
     assert literals(template, REGION) == {"ap-southeast-2"}
+    # cfn-lint, for that region, finds nothing either
+    assert [str(match) for match in lint_file(template_path, config=ManualArgs(regions=["ap-southeast-2"]))
+            if not match.rule.id.startswith("I")] == []
     # And a certificate (or secret, or key) from another region is refused, naming the key and both regions
     bad = app_run({**CDK_JSON_CONTEXT, **CONFIGS["saml"]}, env={"CDK_DEPLOY_REGION": "eu-central-1"})
     assert bad.returncode == 1 and "Traceback" not in bad.stderr

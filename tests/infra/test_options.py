@@ -34,6 +34,9 @@ def test_saml_federation(synth) -> None:
     assert provider["Properties"]["ProviderType"] == "SAML"
     assert provider["Properties"]["ProviderName"] == "CorporateIdP"
     assert provider["Properties"]["ProviderDetails"]["MetadataURL"] == "https://idp.example.com/app/metadata.xml"
+    # samlIdpSignout: Cognito's /logout also sends the IdP a signed SAML LogoutRequest
+    # (CDK writes the boolean; CloudFormation passes it to Cognito as the string "true")
+    assert provider["Properties"]["ProviderDetails"]["IDPSignout"] is True
     assert provider["Properties"]["AttributeMapping"] == {
         "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
         "email_verified": "email_verified"}  # else Cognito marks every federated email unverified
@@ -58,6 +61,25 @@ def test_a_federated_pool_sends_people_straight_to_its_idp(synth) -> None:
     # Local users (no federation) and a bring-your-own issuer have no provider to name.
     assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("default").env
     assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("byo-oidc-private").env
+
+
+def test_threat_protection_follows_who_signs_in_unless_chosen(synth) -> None:
+    # Federated users are checked by their IdP: Essentials unless asked; local users: Plus unless declined
+    federated = synth("oidc-federation").one("AWS::Cognito::UserPool")["Properties"]
+    assert federated["UserPoolTier"] == "ESSENTIALS" and "UserPoolAddOns" not in federated
+    declined = synth("local-ses").one("AWS::Cognito::UserPool")
+    assert declined["Properties"]["UserPoolTier"] == "ESSENTIALS"
+    reasons = [rule["reason"] for rule in declined["Metadata"]["cdk_nag"]["rules_to_suppress"]
+               if rule["id"] == "AwsSolutions-COG8"]
+    assert len(reasons) == 1 and "cognitoFeaturePlan=essentials" in reasons[0]
+
+
+def test_invitations_can_be_sent_through_ses(synth) -> None:
+    email = synth("local-ses").one("AWS::Cognito::UserPool")["Properties"]["EmailConfiguration"]
+    assert email["EmailSendingAccount"] == "DEVELOPER"
+    assert email["From"] == "studio-portal@corp.example"
+    assert flat(email["SourceArn"]) == (
+        "arn:<AWS::Partition>:ses:eu-west-1:<AWS::AccountId>:identity/studio-portal@corp.example")
 
 
 def test_bumping_the_client_generation_replaces_the_client_and_its_secret(synth) -> None:

@@ -306,7 +306,9 @@ def test_user_pool_is_locked_down_and_retained(default) -> None:
     password = properties["Policies"]["PasswordPolicy"]
     assert password["MinimumLength"] >= 14 and all(
         password[key] for key in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
-    assert properties["UserPoolTier"] == "ESSENTIALS"
+    # Users local to the pool get threat protection (Plus) by default
+    assert properties["UserPoolTier"] == "PLUS" and properties["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    assert "EmailConfiguration" not in properties  # Cognito's default sender unless cognitoEmailFrom
     domain = default.one("AWS::Cognito::UserPoolDomain")["Properties"]
     assert flat(domain["Domain"]) == "sagemakerstudioportal-<AWS::AccountId>"
     assert domain["ManagedLoginVersion"] == 2  # prompts local users to enrol TOTP when MFA is required

@@ -243,6 +243,9 @@ def test_signed_out_page_offers_to_sign_in_again(portal):
     response = portal.get("/signed-out")
     assert response["statusCode"] == 200 and "You have signed out" in response["body"]
     assert f'href="{BASE}/"' in response["body"]
+    # What signing out did not end, said plainly: the organisation's single sign-on and open Studio tabs
+    assert "you may still be signed in there" in response["body"]
+    assert "Studio tabs you already opened keep running" in response["body"]
 
 
 def test_logout_without_an_idp_logout_page_shows_the_signed_out_page(portal):
