@@ -70,7 +70,9 @@ class Access:
 
     # -- finding the person's profiles ---------------------------------------------------------------------
     def _client(self, target: Target) -> Any:
-        return self._aws.sagemaker(target.region, target.role_arn, session_name="studio-portal-admin")
+        # The operator's own credentials, never the target's role_arn: the portal's presigning roles must not
+        # be able to retag profiles or delete apps. A domain in another account needs that account's credentials.
+        return self._aws.sagemaker(target.region)
 
     def _theirs(self, tags: dict[str, str], owner: str) -> bool:
         revocation = parse(tags.get(REVOKED_TAG))
