@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from portal.errors import IdentityUnusable, SignInFailed
@@ -57,6 +58,24 @@ def profile_slug(identity: str) -> str:
 def profile_name_from_template(template: str, claims: Mapping[str, Any]) -> str:
     """The Studio profile name a target's template gives these claims: each `{claim}` mapped as the default is
     (profile_slug), the whole trimmed the same way and checked against SageMaker's UserProfileName pattern."""
+    used = tuple((name, claims.get(name)) for name in _placeholders(template))
+    if all(isinstance(value, str | None) for _, value in used):
+        # Every launch maps the same few claims again: a pure function of them, remembered (failures are not).
+        return _profile_name(template, used)
+    return _render_profile_name(template, claims)
+
+
+@lru_cache(maxsize=64)
+def _placeholders(template: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(PLACEHOLDER.findall(template)))
+
+
+@lru_cache(maxsize=4096)
+def _profile_name(template: str, used: tuple[tuple[str, str | None], ...]) -> str:
+    return _render_profile_name(template, {name: value for name, value in used if value is not None})
+
+
+def _render_profile_name(template: str, claims: Mapping[str, Any]) -> str:
     name = _trimmed(PLACEHOLDER.sub(lambda match: profile_slug(claim_value(dict(claims), match.group(1))), template))
     if not RESOURCE_NAME_PATTERN.match(name):
         raise IdentityUnusable("your identity does not form a valid Studio profile name")

@@ -112,3 +112,20 @@ def test_identities_no_tag_value_can_hold_are_refused_with_a_clear_page(identity
                                       "12345678-abcd"])
 def test_identities_tag_values_can_hold_pass(identity):
     assert identity_from_claims({"email": identity} | VERIFIED, "email", email_must_be_verified=True) == identity
+
+
+def test_remembered_profile_names_follow_the_claims_and_never_remember_a_refusal():
+    from portal.identity import profile_name_from_template
+
+    template = "{email}-{team}"
+    assert profile_name_from_template(template, {"email": "ann@x.example", "team": "ml"}) == "ann-ml"
+    assert profile_name_from_template(template, {"email": "ann@x.example", "team": "ds"}) == "ann-ds"
+    assert profile_name_from_template(template, {"email": "bob@x.example", "team": "ml"}) == "bob-ml"
+    for _ in range(2):  # refused each time, never a remembered answer
+        with pytest.raises(IdentityUnusable):
+            profile_name_from_template(template, {"email": "ann@x.example"})
+        with pytest.raises(IdentityUnusable):
+            profile_name_from_template(template, {"email": "ann@x.example", "team": " ml"})
+    # Claims that are not strings take the uncached path and are refused the same way
+    with pytest.raises(IdentityUnusable):
+        profile_name_from_template(template, {"email": "ann@x.example", "team": ["ml"]})
