@@ -104,8 +104,33 @@ def transaction_cookies(context: BrowserContext) -> dict[str, dict]:
     return {name: cookie for name, cookie in cookies(context).items() if name.startswith(TRANSACTION_PREFIX)}
 
 
+COLOR_SCHEMES = ("light", "dark")
+
+
+def accessibility_violations(page: Page) -> dict[str, list[str]]:
+    """axe-core's violations on the page as it stands, in light and in dark mode (prefers-color-scheme):
+    {scheme: ["rule-id (impact): target, ..."]}, empty lists when there are none. axe runs through the
+    DevTools protocol, so the page's own Content-Security-Policy neither blocks it nor has to allow it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found: dict[str, list[str]] = {}
+    for scheme in COLOR_SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        results = Axe().run(page).response
+        found[scheme] = [f"{v['id']} ({v['impact']}): " + ", ".join(t for n in v["nodes"] for t in n["target"])
+                         for v in results["violations"]]
+    page.emulate_media(color_scheme=None)
+    return found
+
+
+def assert_accessible(page: Page) -> None:
+    found = accessibility_violations(page)
+    assert found == {scheme: [] for scheme in COLOR_SCHEMES}, f"{page.url}: {found}"
+
+
 def assert_portal_page(page: Page, response: Response, status: int) -> None:
-    """A portal page: the expected status, served with its CSP, no violation, and its stylesheet applied."""
+    """A portal page: the expected status, served with its CSP, no violation, its stylesheet applied, and no
+    accessibility violation axe-core can find, in light or dark mode."""
     assert response.status == status, f"{response.url}: {response.status} (expected {status})"
     policy = response.headers.get("content-security-policy", "")
     assert re.search(r"style-src 'sha256-[A-Za-z0-9+/]+=*'", policy), policy
@@ -115,6 +140,7 @@ def assert_portal_page(page: Page, response: Response, status: int) -> None:
     )
     # portal.css: main{max-width:40rem; border:1px solid ...}; without it max-width is "none".
     assert style == ["640px", "solid", "1px"], style
+    assert_accessible(page)
 
 
 def screenshot(page: Page, name: str) -> None:
