@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal.admin_aws import AdminGateway, App, CognitoUserNotFound
-from portal.aws import AwsConflict, AwsInvalid, AwsNotFound
+from portal.aws import AwsConflict, AwsError, AwsNotFound
 from portal.errors import PortalError
 from portal.identity import claim_value, owner_value
 from portal.revocation import REVOKED_TAG, parse, record, same_owner
 from portal.targets import Target
 
-_AWS_FAILURES = (PortalError, AwsInvalid, AwsNotFound, AwsConflict)
+_AWS_FAILURES = (PortalError, AwsError)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 
 from portal.access import Access
 from portal.admin_aws import AdminGateway
-from portal.aws import AwsGateway, AwsNotFound
+from portal.aws import AwsError, AwsGateway, AwsNotFound
 from portal.config import ConfigError, load_mapping, read_setting
 from portal.errors import PortalError
 from portal.identity import identity_from_claims, owner_value
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None, gateway: AwsGateway | None = None) -
                 print(f"applied {applied} tag(s); conflicts are never overwritten")
             else:
                 print("dry run: nothing changed; run again with --apply to add the tags marked 'add'")
-    except (ConfigError, PortalError, OSError, ValueError) as error:
+    except (ConfigError, PortalError, AwsError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from portal.aws import AwsGateway, _translate
+from portal.aws import AwsGateway, translated
 
 # ListUsers can filter on these standard attributes only (Cognito API reference, ListUsers `Filter`);
 # custom attributes are not searchable.
@@ -51,21 +49,17 @@ class AdminGateway(AwsGateway):
     def list_user_profiles(self, client: Any, domain_id: str) -> list[str]:
         names: list[str] = []
         request: dict[str, Any] = {"DomainIdEquals": domain_id, "MaxResults": 100}
-        try:
+        with translated("ListUserProfiles"):
             while True:
                 answer = client.list_user_profiles(**request)
                 names += [summary["UserProfileName"] for summary in answer.get("UserProfiles", [])]
                 if not answer.get("NextToken"):
                     return names
                 request["NextToken"] = answer["NextToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "ListUserProfiles") from None
 
     def delete_tags(self, client: Any, resource_arn: str, keys: list[str]) -> None:
-        try:
+        with translated("DeleteTags"):
             client.delete_tags(ResourceArn=resource_arn, TagKeys=keys)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "DeleteTags") from None
 
     def list_apps(self, client: Any, domain_id: str, *, profile: str | None = None,
                   space: str | None = None) -> list[App]:
@@ -76,7 +70,7 @@ class AdminGateway(AwsGateway):
         if space:
             request["SpaceNameEquals"] = space
         apps: list[App] = []
-        try:
+        with translated("ListApps"):
             while True:
                 answer = client.list_apps(**request)
                 apps += [App(app_type=item["AppType"], name=item["AppName"], status=item.get("Status", ""),
@@ -85,15 +79,11 @@ class AdminGateway(AwsGateway):
                 if not answer.get("NextToken"):
                     return apps
                 request["NextToken"] = answer["NextToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "ListApps") from None
 
     def delete_app(self, client: Any, domain_id: str, app: App) -> None:
         owner = {"SpaceName": app.space} if app.space else {"UserProfileName": app.profile}
-        try:
+        with translated("DeleteApp"):
             client.delete_app(DomainId=domain_id, AppType=app.app_type, AppName=app.name, **owner)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "DeleteApp") from None
 
     # -- Cognito ----------------------------------------------------------------------------------
     def _cognito(self, user_pool_id: str) -> Any:
@@ -114,7 +104,7 @@ class AdminGateway(AwsGateway):
         quoted = identity.replace("\\", "\\\\").replace('"', '\\"')
         request: dict[str, Any] = {"UserPoolId": user_pool_id, "Filter": f'{attribute} = "{quoted}"'}
         matches: list[str] = []
-        try:
+        with translated("ListUsers"):
             while True:
                 answer = self._cognito(user_pool_id).list_users(**request)
                 for user in answer.get("Users", []):
@@ -125,18 +115,14 @@ class AdminGateway(AwsGateway):
                 if not answer.get("PaginationToken"):
                     break
                 request["PaginationToken"] = answer["PaginationToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "ListUsers") from None
         if len(matches) != 1:
             found = "no user" if not matches else f"{len(matches)} users ({', '.join(matches)})"
             raise CognitoUserNotFound(f"{found} in {user_pool_id} with {attribute} exactly {identity!r}")
         return matches[0]
 
     def _cognito_admin(self, method: str, operation: str, user_pool_id: str, username: str) -> None:
-        try:
+        with translated(operation):
             getattr(self._cognito(user_pool_id), method)(UserPoolId=user_pool_id, Username=username)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, operation) from None
 
     def global_sign_out(self, user_pool_id: str, username: str) -> None:
         self._cognito_admin("admin_user_global_sign_out", "AdminUserGlobalSignOut", user_pool_id, username)

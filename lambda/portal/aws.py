@@ -1,7 +1,9 @@
 """The only module that talks to AWS: SageMaker, STS and Secrets Manager.
 
-AWS errors are translated here into what the rest of the portal reasons about, so nothing above
-this module sees botocore. Clients are created lazily and reused for the life of the container.
+Every AWS error goes through one translation point, :func:`translated` (used by ``AwsGateway._call``), into
+AWS-level signals (``AwsNotFound``, ``AwsDenied``, ``AwsThrottling`` ...), so nothing above this module sees
+botocore; which page a person sees is decided above it (``portal.errors.for_aws`` and the logic modules).
+Clients are created lazily and reused for the life of the container.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +25,6 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-from portal.errors import AwsRefused, AwsThrottled, AwsUnavailable
 
 # Three attempts with standard (jittered exponential) backoff, 2 s to connect and 5 s to read: the
 # worst case stays well inside API Gateway's 29 s integration timeout.
@@ -98,16 +99,52 @@ class AssumedSession:
     expires: float  # epoch seconds
 
 
-class AwsNotFound(Exception):
+class AwsError(Exception):
+    """What AWS answered, as the portal reasons about it: the operation and AWS's error code, never a page."""
+
+    kind = "refused"  # portal.errors.for_aws picks the page by it
+
+    def __init__(self, operation: str, code: str = "") -> None:
+        super().__init__(f"{operation}: {code}" if code else operation)
+        self.operation = operation
+        self.code = code
+
+
+class AwsNotFound(AwsError):
     """The named domain, profile or space does not exist."""
 
+    kind = "not_found"
 
-class AwsInvalid(Exception):
+
+class AwsInvalid(AwsError):
     """SageMaker rejected the request as invalid (for instance a domain not in IAM auth mode)."""
 
+    kind = "invalid"
 
-class AwsConflict(Exception):
+
+class AwsConflict(AwsError):
     """The resource already exists or is being changed."""
+
+    kind = "conflict"
+
+
+class AwsDenied(AwsError):
+    """AWS refused the caller: permissions, an explicit Deny, bad or expired credentials, or an error it did not
+    explain."""
+
+    kind = "refused"
+
+
+class AwsThrottling(AwsError):
+    """AWS throttled the call even after the SDK's retries."""
+
+    kind = "throttled"
+
+
+class AwsDown(AwsError):
+    """AWS failed or did not answer: a 5xx, a timeout, no connection, no credentials."""
+
+    kind = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -133,25 +170,34 @@ class Domain:
     arn: str = ""
 
 
-def _translate(error: Exception, operation: str) -> Exception:
+def _signal(error: Exception, operation: str) -> AwsError:
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in ("ResourceNotFound", "ResourceNotFoundException"):
-            return AwsNotFound(operation)
+            return AwsNotFound(operation, code)
         if code in ("ResourceInUse", "ResourceInUseException", "ConflictException"):
-            return AwsConflict(operation)
+            return AwsConflict(operation, code)
         if code in _THROTTLING_CODES:
-            return AwsThrottled(f"{operation}: {code}")
+            return AwsThrottling(operation, code)
         if code in _UNAVAILABLE_CODES or status >= 500:
-            return AwsUnavailable(f"{operation}: {code or status}")
+            return AwsDown(operation, code or str(status))
         if code in _REFUSED_CODES:
-            return AwsRefused(f"{operation}: {code}")
+            return AwsDenied(operation, code)
         if code == "ValidationException":
-            return AwsInvalid(f"{operation}: {code}")
-        return AwsRefused(f"{operation}: {code or status}")
+            return AwsInvalid(operation, code)
+        return AwsDenied(operation, code or str(status))
     # Connection failures, timeouts, missing credentials: botocore's own errors.
-    return AwsUnavailable(f"{operation}: {type(error).__name__}")
+    return AwsDown(operation, type(error).__name__)
+
+
+@contextmanager
+def translated(operation: str) -> Iterator[None]:
+    """The one translation point: botocore's errors inside become the AWS-level signal of ``operation``."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise _signal(error, operation) from None
 
 
 class AwsGateway:
@@ -269,9 +315,8 @@ class AwsGateway:
             client, credentials = client.client, client.credentials
         bound = _CALL_CREDENTIALS.set(credentials)
         try:
-            return getattr(client, xform_name(operation))(**request)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, operation) from None
+            with translated(operation):
+                return getattr(client, xform_name(operation))(**request)
         finally:
             _CALL_CREDENTIALS.reset(bound)
 
@@ -354,8 +399,8 @@ class AwsGateway:
         except GetParameterError as error:
             # Powertools raises its own error inside the except block of the AWS one.
             cause = error.__context__
-            raise _translate(cause if isinstance(cause, ClientError | BotoCoreError) else error,
-                             "GetSecretValue") from None
+            raise _signal(cause if isinstance(cause, ClientError | BotoCoreError) else error,
+                          "GetSecretValue") from None
         if isinstance(value, bytes):
             value = value.decode()
         return str(value)

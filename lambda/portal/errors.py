@@ -160,3 +160,15 @@ class SpaceNotAllowed(PortalError):
     status = HTTPStatus.FORBIDDEN
     page = "error_not_allowed.html"
     reason = "space_not_allowed"
+
+
+# AWS's answers (portal.aws signals, by their `kind`) that no logic module handled, as the page a person sees.
+_PAGES_FOR_AWS: dict[str, type[PortalError]] = {"throttled": AwsThrottled, "unavailable": AwsUnavailable}
+
+
+def for_aws(signal: Exception) -> PortalError:
+    """The page for an AWS-level signal of portal.aws: throttling and outages are "can't be opened right now",
+    everything else (a refusal, or an answer the logic did not expect) is "AWS refused"."""
+    page = _PAGES_FOR_AWS.get(getattr(signal, "kind", ""), AwsRefused)
+    return page(str(signal))
+

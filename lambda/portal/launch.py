@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.aws import AwsConflict, AwsGateway, AwsInvalid, AwsNotFound, Space, UserProfile
+from portal.aws import AwsConflict, AwsDenied, AwsError, AwsGateway, AwsInvalid, AwsNotFound, Space, UserProfile
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
@@ -37,6 +37,7 @@ from portal.errors import (
     ProvisioningRefused,
     SpaceNotAllowed,
     SpaceNotFound,
+    for_aws,
 )
 from portal.revocation import same_owner, withdraws
 from portal.targets import Target
@@ -123,11 +124,11 @@ class Launcher:
             self._owned.forget(key)
             self._raise_if_domain_unusable(target, person)
             raise AwsRefused("CreatePresignedDomainUrl rejected the request") from None
-        except AwsRefused:
+        except AwsDenied as denied:
             # Denied since the cached check, perhaps by the IAM Deny on a revoked profile: say which, if so.
             self._owned.forget(key)
             self.check_profile(person, target, profile, provision=False)
-            raise
+            raise for_aws(denied) from None
         return Launch(url=url, profile=profile, domain_id=target.domain_id)
 
     def profile_state(self, person: Person, target: Target, profile: str) -> tuple[str, str | None]:
@@ -152,7 +153,7 @@ class Launcher:
             return "revoked", None
         except ProfileNotOwned:
             return "not_yours", None
-        except PortalError:
+        except (PortalError, AwsError):
             return "unknown", None
         self._owned.put(key, True)  # the same fact launch() caches after check_profile
         return "open", "InService"
@@ -246,7 +247,7 @@ class Launcher:
     def _domain_arn(self, target: Target) -> str:
         try:
             return self._aws.describe_domain(self._client(target, None, None), target.domain_id).arn
-        except (AwsNotFound, AwsInvalid, PortalError):
+        except (AwsError, PortalError):
             return ""  # only an optimisation: the first check learns it instead
 
     def _provision(self, client: Any, person: Person, target: Target, profile: str) -> None:

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.shared.cookies import Cookie
 
 from portal import runtime, signin
+from portal.aws import AwsError
 from portal.config import Settings
 from portal.errors import (
     BadRequest,
@@ -29,6 +30,7 @@ from portal.errors import (
     ProfileRevoked,
     SignInCancelled,
     SignInFailed,
+    for_aws,
 )
 from portal.i18n import N_
 from portal.identity import identity_from_claims, owner_value
@@ -105,10 +107,11 @@ def launch_for(person: Person, request: LaunchRequest) -> Response:
         assert target is not None  # only the launcher prepares a profile, once the target is chosen
         _record_launch(person, target, preparing.reason, preparing.page_context.get("profile"), request.space)
         return preparing_page(preparing, request, target)
-    except PortalError as error:
+    except (PortalError, AwsError) as failure:
+        error = _as_page(failure)
         _record_launch(person, target, error.reason, error.page_context.get("profile"), request.space)
         error.page_context.setdefault("identity", person.identity)
-        raise
+        raise error from None
     _record_launch(person, target, "launched", outcome.profile, request.space)
     # The presigned URL is a bearer credential: it goes in Location and nowhere else.
     return redirect(outcome.url)
@@ -129,9 +132,10 @@ def status() -> Response:
         portal.launcher.check_profile(person, target, target.profile_name(person.claims))
     except ProfilePreparing as preparing:
         return preparing_page(preparing, request, target)
-    except PortalError as error:
+    except (PortalError, AwsError) as failure:
+        error = _as_page(failure)
         error.page_context.setdefault("identity", person.identity)
-        raise
+        raise error from None
     return redirect(deep_link(base_url(), LaunchRequest(target.id, request.space, request.app, request.path)))
 
 
@@ -167,7 +171,7 @@ def chooser(person: Person) -> Response:
                                         "link": deep_link(base, LaunchRequest(target.id, space.name, app_type))})
         except (ProfileRevoked, ProfileNotFound, ProfileNotOwned):
             entry.update(state="unknown")  # changed since the state was checked a moment ago
-        except PortalError:
+        except (PortalError, AwsError):
             entry["spaces_unavailable"] = True
     return page("chooser.html", identity=person.identity, entries=entries)
 
@@ -233,8 +237,8 @@ def continue_to(person: Person, return_to: str, cookies: list[Cookie]) -> Respon
     try:
         request = launch_request_for(return_to)
         response = redirect(f"{base_url()}{return_to}") if request is None else launch_for(person, request)
-    except PortalError as error:
-        response = error_page(error)
+    except (PortalError, AwsError) as failure:
+        response = error_page(_as_page(failure))
     response.cookies.extend(cookies)
     return response
 
@@ -331,6 +335,16 @@ def signed_out() -> Response:
 
 
 # -- errors ---------------------------------------------------------------------------------------
+def _as_page(failure: PortalError | AwsError) -> PortalError:
+    return failure if isinstance(failure, PortalError) else for_aws(failure)
+
+
+@app.exception_handler(AwsError)
+def aws_error(signal: AwsError) -> Response:
+    """An AWS answer no route turned into a page itself (the runtime reading its secrets, say)."""
+    return portal_error(for_aws(signal))
+
+
 @app.exception_handler(PortalError)
 def portal_error(error: PortalError) -> Response:
     logger.warning("request refused", extra={"reason": error.reason, "detail": error.detail})

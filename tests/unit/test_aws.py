@@ -6,8 +6,7 @@ import boto3
 import pytest
 from botocore.credentials import ReadOnlyCredentials
 
-from portal.aws import AssumedSession, AwsGateway, role_session_name
-from portal.errors import AwsRefused, AwsUnavailable
+from portal.aws import AssumedSession, AwsDenied, AwsDown, AwsGateway, role_session_name
 
 STS_SESSION_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")  # roleSessionNameType, ASCII as STS applies it
 
@@ -36,13 +35,13 @@ def test_a_shared_assumed_client_never_signs_without_the_sessions_own_credential
     gateway = AwsGateway(session)
     shared = gateway._assumed_client("sagemaker", None)
     # Called outside an assumed session (nothing bound), the shared client has no credentials at all
-    with pytest.raises(AwsUnavailable, match="NoCredentialsError"):
+    with pytest.raises(AwsDown, match="NoCredentialsError"):
         gateway.describe_domain(shared, "d-demo0portal01")
     signed = []
     shared.meta.events.register("before-send.sagemaker.DescribeDomain",
                                 lambda request, **_: signed.append(request.headers["Authorization"]) or _refused())
     alice = AssumedSession(shared, ReadOnlyCredentials("ASIAALICE0000000000", "s", "t"), 4102444800.0)
-    with pytest.raises(AwsRefused):  # the answer does not matter here, the signature does
+    with pytest.raises(AwsDenied):  # the answer does not matter here, the signature does
         gateway.describe_domain(alice, "d-demo0portal01")
     assert b"Credential=ASIAALICE0000000000/" in signed[0]
 

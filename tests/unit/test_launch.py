@@ -5,7 +5,7 @@ import pytest
 from botocore.credentials import ReadOnlyCredentials
 from botocore.stub import Stubber
 
-from portal.aws import AssumedSession, AwsGateway, role_session_name
+from portal.aws import AssumedSession, AwsDenied, AwsDown, AwsGateway, AwsThrottling, role_session_name
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
@@ -18,6 +18,7 @@ from portal.errors import (
     ProfilePreparing,
     ProvisioningRefused,
     SpaceNotFound,
+    for_aws,
 )
 from portal.identity import owner_value
 from portal.launch import Launcher, LaunchPolicy, Person
@@ -171,18 +172,20 @@ def test_profile_deleted_after_the_cached_check(gateway, sagemaker):
     launcher.launch(person("alice@example.com"), TARGET)
 
 
-@pytest.mark.parametrize("code, status, error", [
-    ("ThrottlingException", 400, AwsThrottled),  # the unavailable page, counted as aws_throttled
-    ("InternalFailure", 500, AwsUnavailable),
-    ("AccessDeniedException", 400, AwsRefused),
-    ("SomethingNew", 400, AwsRefused),
+@pytest.mark.parametrize("code, status, signal, page", [
+    ("ThrottlingException", 400, AwsThrottling, AwsThrottled),  # the unavailable page, counted as aws_throttled
+    ("InternalFailure", 500, AwsDown, AwsUnavailable),
+    ("AccessDeniedException", 400, AwsDenied, AwsRefused),
+    ("SomethingNew", 400, AwsDenied, AwsRefused),
 ])
-def test_aws_errors_are_translated(gateway, sagemaker, code, status, error):
+def test_aws_errors_are_translated(gateway, sagemaker, code, status, signal, page):
+    # aws.py answers with the AWS-level signal; the page is decided above it (portal.errors.for_aws)
     _, stubber = sagemaker
     stubber.add_client_error("describe_user_profile", code, "nope", status)
-    with pytest.raises(error) as raised:
+    with pytest.raises(signal) as raised:
         Launcher(gateway, POLICY).launch(person("alice@example.com"), TARGET)
-    assert type(raised.value) is error
+    assert type(raised.value) is signal and raised.value.operation == "DescribeUserProfile"
+    assert type(for_aws(raised.value)) is page
 
 
 def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemaker):

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from portal.errors import AwsRefused, AwsUnavailable, ProfileNotFound, ProfileNotOwned, ProfileRevoked
+from portal.aws import AwsThrottling
+from portal.errors import AwsRefused, ProfileNotFound, ProfileNotOwned, ProfileRevoked
 from portal.launch import Launcher
 from portal.revocation import REVOKED_TAG, Revocation, parse, record, withdraws
 from tests.unit.test_launch import ARN, DOMAIN, POLICY, TARGET, expect_presign, gateway, person, sagemaker, session
@@ -132,5 +133,5 @@ def test_the_chooser_leaves_failures_to_the_launch_page(gateway, sagemaker):
     launcher = Launcher(gateway, POLICY)
     with pytest.raises(ProfileNotFound):
         launcher.owned_spaces(person("alice@example.com"), TARGET, "alice")
-    with pytest.raises(AwsUnavailable):
+    with pytest.raises(AwsThrottling):
         launcher.owned_spaces(person("alice@example.com"), TARGET, "alice")

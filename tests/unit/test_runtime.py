@@ -8,9 +8,9 @@ import pytest
 from botocore.stub import Stubber
 
 from portal import runtime
-from portal.aws import AwsGateway
+from portal.aws import AwsDenied, AwsGateway
 from portal.config import ConfigError, load_settings
-from portal.errors import AwsRefused, PortalMisconfigured
+from portal.errors import AwsRefused, PortalMisconfigured, for_aws
 from portal.runtime import SESSION_COOKIE
 from portal.sealing import Sealer
 
@@ -80,8 +80,9 @@ def test_short_session_key_in_the_secret_is_a_configuration_error(secrets):
 def test_secrets_manager_refusal_is_reported_as_aws_refused(secrets):
     gateway, stubber = secrets
     stubber.add_client_error("get_secret_value", "AccessDeniedException", "no", 400)
-    with pytest.raises(AwsRefused):
+    with pytest.raises(AwsDenied) as raised:
         runtime.build(load_settings(env()), gateway)
+    assert isinstance(for_aws(raised.value), AwsRefused)
 
 
 def test_rotated_secrets_reach_a_warm_container(secrets, monkeypatch):
