@@ -212,11 +212,13 @@ def report(runs: dict[str, list[dict]]) -> None:
     print(f"  AWS calls per warm launch: bare {median('bare', 'warm_calls'):.2f}, "
           f"floor {median('floor', 'warm_calls'):.2f}, portal {median('portal', 'warm_calls'):.2f} (target 1)")
     flow = runs["portal-restore"]
-    steps = [statistics.median(run["flow_steps"][index] for run in flow) for index in range(3)]
-    print(f"  signed-out flow in a restored copy (bookmark -> IdP -> callback -> Studio): "
-          f"{flow[0]['flow_requests']} portal requests, {median('portal-restore', 'flow_portal') * 1000:.1f} ms "
-          f"in the portal (bookmark {steps[0]:.1f}, callback {steps[1]:.1f}, launch {steps[2]:.1f} ms; "
-          f"the callback includes the token exchange with the IdP)")
+    requests = flow[0]["flow_requests"]
+    steps = [statistics.median(run["flow_steps"][index] for run in flow) for index in range(requests)]
+    names = ["bookmark", "callback", *("then" for _ in steps[2:])]
+    print(f"  signed-out flow in a restored copy (bookmark -> IdP -> callback -> Studio): {requests} portal "
+          f"requests, {median('portal-restore', 'flow_portal') * 1000:.1f} ms in the portal ("
+          + ", ".join(f"{name} {step:.1f}" for name, step in zip(names, steps, strict=True))
+          + " ms; the callback includes the token exchange with the IdP)")
 
 
 def main() -> None:

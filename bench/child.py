@@ -93,10 +93,11 @@ def signed_out_flow(handler, context) -> dict:
         raise AssertionError("the IdP did not redirect")
     except urllib.error.HTTPError as redirect:
         callback_url = redirect.headers["Location"]
-    back = portal(event_for_url(callback_url.removeprefix(base), cookies=dict(jar)))
-    assert back["statusCode"] == 302 and location_of(back) == f"{base}/", back
-    studio = portal(rest_event("/", cookies=dict(jar)))
-    assert into_studio(studio), studio
+    response = portal(event_for_url(callback_url.removeprefix(base), cookies=dict(jar)))
+    # The browser follows the portal's own redirects (if any) until it leaves the portal: into Studio
+    while response["statusCode"] == 302 and location_of(response).startswith(f"{base}/") and len(portal_seconds) < 6:
+        response = portal(event_for_url(location_of(response).removeprefix(base), cookies=dict(jar)))
+    assert into_studio(response), response
     return {"requests": len(portal_seconds), "portal": sum(portal_seconds),
             "steps": [round(seconds * 1000, 2) for seconds in portal_seconds]}
 
