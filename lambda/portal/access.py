@@ -92,8 +92,14 @@ class Access:
                 return []
             found = self._read(client, target, name, report)
             if found is not None and not self._theirs(found.tags, owner):
-                report.say(f"profile {name} is not theirs ({self._owner_tag}={found.tags.get(self._owner_tag)!r}); "
-                           "left alone")
+                revocation = parse(found.tags.get(REVOKED_TAG))
+                if revocation is not None and revocation.owner is None and self._owner_tag not in found.tags:
+                    report.say(f"profile {name} is revoked by a record that names no owner "
+                               f"({REVOKED_TAG}={found.tags[REVOKED_TAG]!r}): give it its owner tag with tag-owners "
+                               "first if it is theirs; left alone")
+                else:
+                    report.say(f"profile {name} is not theirs "
+                               f"({self._owner_tag}={found.tags.get(self._owner_tag)!r}); left alone")
                 return []
             return [found] if found is not None else []
         try:
@@ -150,7 +156,8 @@ class Access:
         verb = "" if apply else "would "
         revocation = parse(profile.tags.get(REVOKED_TAG))
         tagged = profile.tags.get(self._owner_tag)
-        if revocation is not None and (revocation.names(owner) or same_owner(tagged, owner)):
+        if revocation is not None and (revocation.names(owner) or (revocation.owner is None
+                                                                    and same_owner(tagged, owner))):
             report.say(f"already revoked ({REVOKED_TAG}={profile.tags[REVOKED_TAG]!r})")
         else:
             value = record(tagged or owner, self._clock())
