@@ -25,7 +25,7 @@ from typing import Any
 
 from portal.access import Access
 from portal.admin_aws import AdminGateway
-from portal.aws import AwsError, AwsGateway, AwsNotFound
+from portal.aws import AwsError, AwsGateway, AwsNotFound, Gateway
 from portal.config import ConfigError, load_mapping, read_setting
 from portal.errors import PortalError
 from portal.identity import identity_from_claims, owner_value
@@ -70,7 +70,7 @@ class TagPlan:
 
 
 def plan_tags(rows: Sequence[dict[str, str]], target: Target, owner_tag: str, identity_claim: str,
-              gateway: AwsGateway) -> list[TagPlan]:
+              gateway: Gateway) -> list[TagPlan]:
     client = gateway.sagemaker(target.region, target.role_arn)
     plans = []
     for row in rows:
@@ -90,7 +90,7 @@ def plan_tags(rows: Sequence[dict[str, str]], target: Target, owner_tag: str, id
     return plans
 
 
-def apply_tags(plans: Sequence[TagPlan], target: Target, owner_tag: str, gateway: AwsGateway) -> int:
+def apply_tags(plans: Sequence[TagPlan], target: Target, owner_tag: str, gateway: Gateway) -> int:
     client = gateway.sagemaker(target.region, target.role_arn)
     applied = 0
     for plan in plans:

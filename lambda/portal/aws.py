@@ -13,11 +13,11 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import botocore.session
@@ -200,18 +200,61 @@ def translated(operation: str) -> Iterator[None]:
         raise _signal(error, operation) from None
 
 
+class Gateway(Protocol):
+    """What the logic modules ask of AWS. :class:`AwsGateway` answers with boto3; tests' fakes implement it too.
+
+    ``client`` arguments are whatever :meth:`sagemaker` returned (a botocore client or an assumed session)."""
+
+    @property
+    def region(self) -> str | None: ...
+
+    def sagemaker(self, region: str | None = None, role_arn: str | None = None,
+                  session_tags: dict[str, str] | None = None, session_name: str = "studio-portal") -> Any: ...
+
+    def describe_user_profile(self, client: Any, domain_id: str, profile: str) -> UserProfile: ...
+
+    def list_spaces(self, client: Any, domain_id: str) -> list[Space]: ...
+
+    def create_user_profile(self, client: Any, *, domain_id: str, profile: str, tags: dict[str, str],
+                            user_settings: dict[str, Any]) -> None: ...
+
+    def add_tags(self, client: Any, resource_arn: str, tags: dict[str, str]) -> None: ...
+
+    def list_tags(self, client: Any, resource_arn: str) -> dict[str, str]: ...
+
+    def describe_domain(self, client: Any, domain_id: str) -> Domain: ...
+
+    def create_presigned_url(self, client: Any, *, domain_id: str, profile: str, expires_seconds: int,
+                             session_seconds: int, space: str | None = None,
+                             landing_uri: str | None = None) -> str: ...
+
+    def get_secret(self, secret_id: str, fresh: bool = False) -> str: ...
+
+    def warm(self, regions: Iterable[str | None], sts_regions: Iterable[str | None] = (),
+             secrets: bool = False) -> None: ...
+
+    def drop_connections(self) -> None: ...
+
+
 class AwsGateway:
-    """SageMaker calls for one region, optionally through an assumed role; secrets for the portal."""
+    """SageMaker calls for one region, optionally through an assumed role; secrets for the portal.
+
+    ``clients``: ready-made botocore clients by (service, region) to use instead of building them (tests hand
+    in clients wrapped by botocore's Stubber), and ``assumed_clients`` the same for the clients that sign with
+    assumed-role sessions; every other client is built from ``session`` on first use.
+    """
 
     def __init__(self, session: boto3.session.Session | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 clients: Mapping[tuple[str, str | None], Any] | None = None,
+                 assumed_clients: Mapping[tuple[str, str | None], Any] | None = None) -> None:
         self._session = session or boto3.session.Session()
         self._clock = clock
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients: dict[tuple[str, str | None], Any] = dict(clients or {})
         # Assumed-role sessions (credentials), least recently used first; expired ones are dropped.
         self._assumed: OrderedDict[tuple[str, str, str | None, str], AssumedSession] = OrderedDict()
-        self._assumed_clients: dict[tuple[str, str | None], Any] = {}
+        self._assumed_clients: dict[tuple[str, str | None], Any] = dict(assumed_clients or {})
         self._secrets: Any = None
 
     @property

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.aws import AwsConflict, AwsDenied, AwsError, AwsGateway, AwsInvalid, AwsNotFound, Space, UserProfile
+from portal.aws import AwsConflict, AwsDenied, AwsError, AwsInvalid, AwsNotFound, Gateway, Space, UserProfile
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
@@ -81,7 +81,7 @@ def _owned_key(person: Person, target: Target, profile: str) -> tuple[str, str, 
 
 
 class Launcher:
-    def __init__(self, gateway: AwsGateway, policy: LaunchPolicy, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, gateway: Gateway, policy: LaunchPolicy, clock: Callable[[], float] = time.time) -> None:
         self._aws = gateway
         self._policy = policy
         self._clock = clock

@@ -21,11 +21,11 @@ import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from portal.aws import AwsGateway
+from portal.aws import AwsGateway, Gateway
 from portal.config import ConfigError, Settings, load_settings, parse_session_keys
 from portal.errors import PortalError, PortalMisconfigured
 from portal.http import JsonHttpClient
@@ -50,7 +50,7 @@ _WARM_UP_SEALED = "Ag" + "A" * 58
 @dataclass
 class Runtime:
     settings: Settings
-    aws: AwsGateway
+    aws: Gateway
     oidc: OidcClient
     launcher: Launcher
     session_sealer: Sealer
@@ -133,7 +133,7 @@ def _sealers(keys: tuple[str, ...]) -> tuple[Sealer, Sealer]:
     return Sealer(keys, SESSION_COOKIE), Sealer(keys, TRANSACTION_COOKIE)
 
 
-def _client_credentials(settings: Settings, aws: AwsGateway, fresh: bool = False) -> tuple[str, str | None]:
+def _client_credentials(settings: Settings, aws: Gateway, fresh: bool = False) -> tuple[str, str | None]:
     if not settings.oidc_client_secret_arn:
         return settings.oidc_client_id or "", settings.oidc_client_secret
     raw = aws.get_secret(settings.oidc_client_secret_arn, fresh=fresh)
@@ -153,7 +153,11 @@ def _client_credentials(settings: Settings, aws: AwsGateway, fresh: bool = False
     return client_id, secret
 
 
-def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Runtime:
+def build(settings: Settings | None = None, aws: Gateway | None = None, http: JsonHttpClient | None = None,
+          clock: Callable[[], float] = time.time) -> Runtime:
+    """The composition root: every dependency the portal's logic uses, each one replaceable (tests hand in a
+    stubbed gateway, a scripted IdP's HTTP client, a clock). By default: the environment's settings, boto3,
+    urllib3, and the wall clock (the launcher's provisioning patience, the ID token's times)."""
     warn_about_debug_switches()
     settings = settings or load_settings()
     aws = aws or AwsGateway()
@@ -172,9 +176,9 @@ def build(settings: Settings | None = None, aws: AwsGateway | None = None) -> Ru
     return Runtime(
         settings=settings,
         aws=aws,
-        oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, JsonHttpClient(),
+        oidc=OidcClient(settings.oidc_issuer, client_id, client_secret, http or JsonHttpClient(), clock=clock,
                         authorize_params=settings.oidc_authorize_params),
-        launcher=Launcher(aws, policy),
+        launcher=Launcher(aws, policy, clock=clock),
         session_sealer=session_sealer,
         transaction_sealer=transaction_sealer,
         _session_secret_raw=raw_keys,
@@ -199,6 +203,14 @@ def get() -> Runtime:
                     raise PortalMisconfigured(str(error)) from None
     _current.refresh_secrets()
     return _current
+
+
+def install(portal: Runtime) -> Runtime:
+    """Make ``portal`` the container's runtime (tests, and whatever builds one with its own dependencies)."""
+    global _current
+    with _lock:
+        _current = portal
+    return portal
 
 
 def current() -> Runtime | None:

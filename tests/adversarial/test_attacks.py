@@ -493,11 +493,9 @@ LAUNCH_ROLE = "arn:aws:iam::123456789012:role/portal-launch"
 def through_launch_role():
     from tests.support.harness import _SESSION
 
-    gateway = AwsGateway(_SESSION)
     sagemaker, sts, assumed = (_SESSION.client(name) for name in ("sagemaker", "sts", "sagemaker"))
-    gateway._clients[("sagemaker", None)] = sagemaker
-    gateway._clients[("sts", None)] = sts
-    gateway._assumed_clients[("sagemaker", None)] = assumed
+    gateway = AwsGateway(_SESSION, clients={("sagemaker", None): sagemaker, ("sts", None): sts},
+                         assumed_clients={("sagemaker", None): assumed})
     stubs = [Stubber(client) for client in (sagemaker, sts, assumed)]
     for stub in stubs:
         stub.activate()

@@ -43,9 +43,8 @@ def answer_presigns(client, signed_with: list[str]) -> None:
 
 def test_two_thousand_people_through_the_launch_role_keep_memory_bounded():
     session = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
-    gateway = AwsGateway(session)
     sts = session.client("sts")
-    gateway._clients[("sts", None)] = sts
+    gateway = AwsGateway(session, clients={("sts", None): sts})
     signed_with: list[str] = []
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     people = [f"person-{index:05d}@corp.example" for index in range(PEOPLE)]

@@ -204,9 +204,8 @@ def test_a_failed_step_is_reported_and_exits_non_zero(stack, sim, capsys):
 
 def test_with_a_user_pool_the_cognito_user_is_signed_out_disabled_and_enabled_again(stack, sim, capsys):
     # Given the Cognito user pool (stubbed: no Cognito locally) and the simulated SageMaker
-    gateway = AdminGateway()
     cognito = boto3.session.Session().client("cognito-idp", region_name="us-east-1")
-    gateway._clients[("cognito-idp", "us-east-1")] = cognito
+    gateway = AdminGateway(clients={("cognito-idp", "us-east-1"): cognito})
     pool = "us-east-1_DemoPool1"
     user = {"UserPoolId": pool, "Username": "CorporateIdP_alice"}
     with Stubber(cognito) as stubber:

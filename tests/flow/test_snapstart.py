@@ -57,7 +57,7 @@ def one_copy(forked_at):
             "studio": launch["multiValueHeaders"]["Location"][0].startswith(sys.argv[2])}
 
 
-built = runtime._current is not None
+built = runtime.current() is not None
 print(json.dumps({"built_at_init": built, "copies": restore_copies(2, one_copy)}))
 """
 

@@ -62,9 +62,7 @@ def gateway():
            "PORTAL_TARGETS": '[{"id": "demo", "domain_id": "d-demo"}, {"id": "ml", "domain_id": "d-ml", '
                              '"groups": ["ml"]}]'}
     recording = RecordingGateway()
-    built = runtime.build(load_settings(env), recording)
-    built.oidc._http = FakeHttp(ScriptedIdentityProvider(issuer=ISSUER))
-    runtime._current = built
+    runtime.install(runtime.build(load_settings(env), recording, http=FakeHttp(ScriptedIdentityProvider(issuer=ISSUER))))
     yield recording
     runtime.reset()
 

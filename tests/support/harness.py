@@ -42,11 +42,8 @@ class Portal:
         self.stubber = Stubber(self.sagemaker)
         self.stubber.activate()
         if gateway is None:
-            gateway = AwsGateway(session)
-            gateway._clients[("sagemaker", None)] = self.sagemaker
-        built = runtime.build(settings, gateway)
-        built.oidc._http = self.http
-        runtime._current = built
+            gateway = AwsGateway(session, clients={("sagemaker", None): self.sagemaker})
+        runtime.install(runtime.build(settings, gateway, http=self.http))
         self.cookies: dict[str, str] = {}
 
     def get(self, url_or_path, **kwargs):

@@ -17,9 +17,8 @@ POOL = "eu-west-1_AbC123"
 @pytest.fixture
 def cognito():
     session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="eu-west-1")
-    gateway = AdminGateway(session)
     client = session.client("cognito-idp", region_name="eu-west-1")
-    gateway._clients[("cognito-idp", "eu-west-1")] = client
+    gateway = AdminGateway(session, clients={("cognito-idp", "eu-west-1"): client})
     with Stubber(client) as stubber:
         yield gateway, stubber
         stubber.assert_no_pending_responses()

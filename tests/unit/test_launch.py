@@ -1,11 +1,12 @@
 import datetime
+import threading
 
 import boto3
 import pytest
 from botocore.credentials import ReadOnlyCredentials
 from botocore.stub import Stubber
 
-from portal.aws import AssumedSession, AwsDenied, AwsDown, AwsGateway, AwsThrottling, role_session_name
+from portal.aws import AssumedSession, AwsDenied, AwsDown, AwsGateway, AwsThrottling, Gateway, role_session_name
 from portal.cache import ExpiringCache
 from portal.errors import (
     AwsRefused,
@@ -49,9 +50,7 @@ def sagemaker(session):
 
 @pytest.fixture
 def gateway(session, sagemaker):
-    gateway = AwsGateway(session)
-    gateway._clients[("sagemaker", None)] = sagemaker[0]
-    return gateway
+    return AwsGateway(session, clients={("sagemaker", None): sagemaker[0]})
 
 
 def expect_profile(stubber, name="alice", status="InService", owner="alice@example.com"):
@@ -192,11 +191,10 @@ def test_launch_role_presigns_with_the_identity_as_session_tag(session, sagemake
     # Given a launch role (IAM-enforced ownership) and a client for its assumed credentials
     role = "arn:aws:iam::123456789012:role/portal-launch"
     assumed = session.client("sagemaker")
-    gateway = AwsGateway(session)
-    gateway._clients[("sagemaker", None)] = sagemaker[0]
-    gateway._assumed_clients[("sagemaker", None)] = assumed  # the region's shared client for assumed sessions
     sts = session.client("sts")
-    gateway._clients[("sts", None)] = sts
+    gateway = AwsGateway(session, clients={("sagemaker", None): sagemaker[0], ("sts", None): sts},
+                         # the region's shared client for assumed sessions
+                         assumed_clients={("sagemaker", None): assumed})
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     launcher = Launcher(gateway, LaunchPolicy(**{**POLICY.__dict__, "launch_role_arn": role}))
     with Stubber(sts) as sts_stub, Stubber(assumed) as assumed_stub:
@@ -289,9 +287,8 @@ def test_cross_account_target_assumes_its_role_per_person_with_session_tags(sess
     target = Target(id="ml", label="ML", domain_id=DOMAIN, role_arn=role, tag_session=True, region="eu-west-1")
     remote = session.client("sagemaker", region_name="eu-west-1")
     sts = session.client("sts")
-    gateway = AwsGateway(session)
-    gateway._clients[("sts", "eu-west-1")] = sts
-    gateway._assumed_clients[("sagemaker", "eu-west-1")] = remote
+    gateway = AwsGateway(session, clients={("sts", "eu-west-1"): sts},
+                         assumed_clients={("sagemaker", "eu-west-1"): remote})
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     credentials = {"Credentials": {"AccessKeyId": "AKIAEXAMPLEEXAMPLE12", "SecretAccessKey": "x" * 40,
                                    "SessionToken": "t" * 20, "Expiration": expires}}
@@ -343,9 +340,11 @@ def test_space_deleted_after_the_cached_listing_is_reported_as_a_missing_space(g
 
 
 # --- the ownership check's two reads, side by side ----------------------------------------------------------
-class OverlapGateway:
+class OverlapGateway(Gateway):
     """DescribeUserProfile and ListTags meet at a barrier: each returns only while the other is in flight too,
     so a check that makes them one after the other fails with BrokenBarrierError instead of passing slowly."""
+
+    region: str | None = "us-east-1"
 
     def __init__(self, arn=ARN, overlap=True, tags_by_arn=None):
         import threading
@@ -407,9 +406,10 @@ def test_without_a_known_prefix_the_first_check_is_sequential_and_teaches_the_ne
     assert sequential.calls == [("DescribeUserProfile", "alice"), ("ListTags", ARN),
                                 ("CreatePresignedDomainUrl", "alice")]
     # The next person's check overlaps (the barrier would break otherwise)
-    launcher._aws = overlapping = OverlapGateway()
+    sequential.barrier = threading.Barrier(2, timeout=2)
+    sequential.calls.clear()
     launcher.launch(person("bob@example.com"), TARGET)
-    assert ("ListTags", ARN.replace("/alice", "/bob")) in overlapping.calls
+    assert ("ListTags", ARN.replace("/alice", "/bob")) in sequential.calls
 
 
 def test_tags_read_for_a_mispredicted_arn_never_count():

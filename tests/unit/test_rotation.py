@@ -74,9 +74,7 @@ class IdentityProvider(FakeHttp):
 
 class Browser:
     def __init__(self, env: dict[str, str], secrets: Secrets, idp: IdentityProvider) -> None:
-        built = runtime.build(load_settings(BASE_ENV | env), secrets)
-        built.oidc._http = idp
-        runtime._current = built
+        runtime.install(runtime.build(load_settings(BASE_ENV | env), secrets, http=idp))
         self.cookies: dict[str, str] = {}
 
     def get(self, path: str) -> dict:

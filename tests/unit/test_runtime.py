@@ -23,8 +23,7 @@ OLD_KEY, NEW_KEY = "o" * 64, "n" * 64
 def secrets():
     session = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
     client = session.client("secretsmanager")
-    gateway = AwsGateway(session)
-    gateway._clients[("secretsmanager", None)] = client
+    gateway = AwsGateway(session, clients={("secretsmanager", None): client})
     with Stubber(client) as stubber:
         yield gateway, stubber
 
@@ -136,7 +135,7 @@ def test_an_ordinary_cold_start_builds_nothing_at_import(monkeypatch):
     runtime.reset()
     assert runtime.initialise({"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}) is None
     assert runtime.initialise({}) is None
-    assert runtime._current is None
+    assert runtime.current() is None
 
 
 def test_a_configuration_error_at_snapstart_init_is_the_not_configured_page_on_every_request(monkeypatch):
@@ -163,7 +162,7 @@ def test_init_warms_the_container_without_minting_anything():
         "DomainArn": "arn:aws:sagemaker:us-east-1:123456789012:domain/d-demo0portal01", "AuthMode": "IAM"})
     try:
         warmed = runtime.prepare()
-        assert warmed is runtime._current
+        assert warmed is runtime.current()
         # The IdP's discovery and keys were fetched; a sign-in now fetches nothing
         assert [url.rsplit("/", 1)[-1] for _, url, _, _ in portal.http.requests] == ["openid-configuration", "jwks"]
         # And nothing pooled goes into the snapshot
@@ -182,7 +181,7 @@ def test_after_restore_the_secrets_cached_before_the_snapshot_are_read_again(sec
     gateway, stubber = secrets
     answer(stubber, CLIENT_SECRET_NAME, json.dumps({"client_id": "a", "client_secret": "b"}))
     answer(stubber, SESSION_KEY_ARN, OLD_KEY)
-    runtime._current = built = runtime.build(load_settings(env()), gateway)
+    built = runtime.install(runtime.build(load_settings(env()), gateway))
     try:
         # The snapshot was taken at init; days later a copy is restored, the key rotated meanwhile. Powertools'
         # five-minute cache has expired by the wall clock (cleared here); the monotonic recheck time has not moved.
@@ -204,17 +203,17 @@ def test_no_pooled_connection_is_in_the_snapshot_or_survives_a_restore(secrets, 
     from portal.http import JsonHttpClient
 
     gateway, _ = secrets
+    http = JsonHttpClient()
     built = runtime.build(load_settings(env(PORTAL_OIDC_CLIENT_SECRET_ARN=None, PORTAL_SESSION_KEY_ARN=None,
                                             PORTAL_OIDC_CLIENT_SECRET="s", PORTAL_OIDC_CLIENT_ID="c",
-                                            PORTAL_SESSION_KEY="k" * 48)), gateway)
-    built.oidc._http = http = JsonHttpClient()
+                                            PORTAL_SESSION_KEY="k" * 48)), gateway, http=http)
     # A connection pool on each side: SageMaker's client and the IdP's
     sagemaker = gateway.sagemaker()
     sagemaker_pools = sagemaker._endpoint.http_session._manager.pools
     sagemaker._endpoint.http_session._manager.connection_from_url("https://api.sagemaker.us-east-1.amazonaws.com")
     http._pool.connection_from_url("https://idp.example.test")
     assert len(sagemaker_pools) == 1 and len(http._pool.pools) == 1
-    runtime._current = built
+    runtime.install(built)
     monkeypatch.setattr(runtime, "RESTORE_SECRETS_WAIT_SECONDS", 0.1)
     try:
         runtime.before_snapshot()
