@@ -34,6 +34,7 @@ from local.seed import (
     DEMO_USERS,
     SSO_DOMAIN_ID,
     demo_targets_json,
+    shows_in_domain,
 )
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def banner(
             if demo_targets:
                 shows = user.shows
             elif domain_id is not None:
-                shows = user.shows_single or user.shows
+                shows = shows_in_domain(user, domain_id)
             else:
                 shows = "cognito:groups " + (", ".join(user.groups) or "(none)")
             lines.append(f"    {user.email:<26} {shows}")

@@ -2,8 +2,8 @@
 
 Each demo user shows one path through the portal; ``local.dev`` prints this table as its banner. By default
 ``local.dev`` runs the portal with ``DEMO_TARGETS`` (two IAM domains, one of them for the ``ml-team`` group
-and provisioning missing profiles); ``PORTAL_DOMAIN_ID=d-demo0portal01`` gives the single-domain set-up,
-where each user's ``shows_single`` applies.
+and provisioning missing profiles); ``PORTAL_DOMAIN_ID=<any demo domain>`` gives the single-domain set-up,
+where :func:`shows_in_domain` says what each user gets, read off the data below.
 """
 
 from __future__ import annotations
@@ -122,15 +122,14 @@ def demo_targets_json() -> str:
 
 @dataclass(frozen=True)
 class DemoUser:
-    """``shows``: what the user sees with the demo targets; ``shows_single``: with ``PORTAL_DOMAIN_ID``
-    (the demo domain), when it differs. ``groups`` travel in the ``cognito:groups`` claim."""
+    """``shows``: what the user sees with the demo targets (with one domain, :func:`shows_in_domain` says).
+    ``groups`` travel in the ``cognito:groups`` claim."""
 
     email: str
     name: str
     shows: str
     groups: tuple[str, ...] = ()
     extra_claims: dict[str, Any] = field(default_factory=dict)
-    shows_single: str | None = None
 
     def claims(self) -> dict[str, Any]:
         claims: dict[str, Any] = {"email": self.email, "email_verified": True, "name": self.name}
@@ -146,21 +145,18 @@ DEMO_USERS: list[DemoUser] = [
         "Alice Example",
         "ml-team: the chooser with two Studios and her spaces in each",
         groups=(TEAM_GROUP, "data-science"),
-        shows_single="owns profile 'alice': straight into Studio",
     ),
     DemoUser(
         "bob@example.com",
         "Bob Example",
         "not in ml-team, one Studio: straight into Studio as 'bob'",
         groups=("data-science",),
-        shows_single="owns 'bob' and two spaces (one shared)",
     ),
     DemoUser(
         "carol@example.com",
         "Carol Example",
         'ml-team, no profile: the chooser; "ML team Studio" creates her profile (preparing page)',
         groups=(TEAM_GROUP,),
-        shows_single="has no profile",
     ),
     DemoUser(
         "john.doe@example.com",
@@ -194,3 +190,29 @@ def apply(sim: SimState) -> None:
         sim.add_space(**space)
     for app in APPS:
         sim.add_app(**app)
+
+
+def shows_in_domain(user: DemoUser, domain_id: str) -> str:
+    """What ``user`` gets with ``PORTAL_DOMAIN_ID=<domain_id>`` (one domain, no provisioning), decided from the
+    seed data in the order the portal decides: the profile, its owner tag, its status, then the presign, which
+    a domain outside IAM mode refuses (a missing profile there also ends in the domain's page)."""
+    from portal.identity import owner_value, profile_slug
+
+    domain_error = "the domain is not in IAM mode: 'Studio isn't set up correctly' (503)"
+    domain = next((domain for domain in DOMAINS if domain["domain_id"] == domain_id), None)
+    if domain is None:
+        return "no such domain in the simulator: 'Studio isn't set up correctly' (503)"
+    name = profile_slug(user.email)
+    profile = next((p for p in PROFILES if p["domain_id"] == domain_id and p["name"] == name), None)
+    if profile is None:
+        return f"no profile '{name}' here: 'no Studio profile yet' (404)" if domain["auth_mode"] == "IAM" \
+            else domain_error
+    if profile["tags"].get(OWNER_TAG) != owner_value(user.email):
+        return f"'{name}' exists but is tagged for someone else: 403"
+    if profile.get("status", "InService") != "InService":
+        return f"profile '{name}' is {profile['status']}: not ready yet (409)"
+    if domain["auth_mode"] != "IAM":
+        return domain_error
+    spaces = [space["name"] for space in SPACES if space["domain_id"] == domain_id
+              and (space["sharing"] == "Shared" or space["owner"] == name)]
+    return f"owns '{name}': straight into Studio" + (f"; spaces {', '.join(spaces)}" if spaces else "")

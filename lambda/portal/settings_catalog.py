@@ -157,9 +157,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("extra authorization request parameters, as a query string (`identity_provider=CorpOkta`, "
             "`domain_hint=…`); the portal's own (`state`, `nonce`, `code_challenge*` …) are refused; set by the stack "
             "when it federates the pool", env="PORTAL_OIDC_AUTHORIZE_PARAMS", kind="query"),
-    # Read by hand: each an issuer URL, as PORTAL_OIDC_ISSUER.
+    # Read by hand at run time: each an issuer URL, as PORTAL_OIDC_ISSUER (http on loopback for local runs); the
+    # pattern is synth's check, https only.
     Setting("comma-separated issuers besides `PORTAL_OIDC_ISSUER` that may start a sign-in at `/login` (an upstream "
-            "IdP behind Cognito); see README.md, *SSO tiles*", env="PORTAL_LOGIN_INITIATORS", kind="urls"),
+            "IdP behind Cognito), each exactly as the IdP sends it in `iss`; see README.md, *SSO tiles*",
+            env="PORTAL_LOGIN_INITIATORS", context="loginInitiators",
+            pattern=re.compile(r"^https://[^,\s]+(\s*,\s*https://[^,\s]+)*$"),
+            allowed="comma-separated https issuer URLs"),
     # Read by hand: portal.config.parse_session_keys.
     Setting("comma-separated secrets, newest first; keys are derived with HKDF per cookie",
             env="PORTAL_SESSION_KEY", kind="keys", low=32, shown_default="this or `PORTAL_SESSION_KEY_ARN`"),
@@ -168,10 +172,11 @@ SETTINGS: tuple[Setting, ...] = (
     # Read by hand: an absolute URL without query or fragment, https unless loopback.
     Setting("the portal's public URL; otherwise `https://<API host><stage or base path>` of each request",
             env="PORTAL_BASE_URL", kind="url", shown_default="derived from the request"),
-    Setting("the portal's name in every page title and heading", env="PORTAL_TITLE", default="SageMaker Studio",
+    Setting("the portal's name in every page title and heading", env="PORTAL_TITLE", context="portalTitle",
+            default="SageMaker Studio",
             pattern=re.compile(r"^[^\x00-\x1f\x7f]{1,80}$"), allowed="at most 80 printable characters"),
     Setting("shown on every page: a URL or `mailto:` address (as a link), a phone number (`tel:` link) or any other "
-            "text", env="PORTAL_HELPDESK",
+            "text", env="PORTAL_HELPDESK", context="helpdesk",
             pattern=re.compile(r"^[^\x00-\x1f\x7f]{1,200}$"), allowed="at most 200 printable characters"),
     # Read by hand: portal.config.parse_languages (each listed once), after the pattern check here.
     Setting("the languages pages are offered in, chosen from the browser's `Accept-Language`; the first is the "

@@ -67,6 +67,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "alarmEmail": "ops@example.com", "reservedConcurrency": "20", "cognitoFeaturePlan": "plus",
         "cognitoDomainPrefix": "acme-studio", "cognitoMfa": "optional", "wafRateLimit": "2000",
         "cognitoClientGeneration": "3", "samlIdpSignout": "true",
+        "loginInitiators": "https://acme.okta.com", "portalTitle": "Acme ML", "helpdesk": "mailto:ml-help@acme.example",
     },
     "oidc-federation": {
         "domainId": DOMAIN, "federation": "oidc", "federationProviderName": "EntraID",

@@ -94,6 +94,7 @@ def test_federation_settings_are_typed() -> None:
     ({"federation": "oidc", "federationOidcIssuer": "https://idp", "federationOidcClientId": "x",
       "federationOidcClientSecretArn": "my-secret"}, "federationOidcClientSecretArn: got 'my-secret'"),
     ({"federationProviderName": "Okta"}, "federationProviderName: applies only with federation=saml or federation=oidc"),
+    ({"loginInitiators": "http://acme.okta.com"}, "loginInitiators: got 'http://acme.okta.com'"),
     ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml", "federationProviderName": "a b"},
      "federationProviderName: got 'a b'"),
     ({"identitySource": "oidc", "oidcIssuer": "https://i.example.com", "oidcClientId": "c",

@@ -58,6 +58,10 @@ def test_a_federated_pool_sends_people_straight_to_its_idp(synth) -> None:
     # The authorize request names the provider, so Cognito's managed login page is skipped.
     assert synth("saml").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=CorporateIdP"
     assert synth("oidc-federation").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=EntraID"
+    # The tile's issuer, the portal's name and the helpdesk pass through from their context keys
+    saml = synth("saml").env
+    assert (saml["PORTAL_LOGIN_INITIATORS"], saml["PORTAL_TITLE"], saml["PORTAL_HELPDESK"]) == (
+        "https://acme.okta.com", "Acme ML", "mailto:ml-help@acme.example")
     # Local users (no federation) and a bring-your-own issuer have no provider to name.
     assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("default").env
     assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("byo-oidc-private").env

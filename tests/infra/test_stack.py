@@ -16,7 +16,7 @@ CONTRACT_ENV = {
     "PORTAL_OIDC_ISSUER", "PORTAL_OIDC_CLIENT_SECRET_ARN", "PORTAL_SESSION_KEY_ARN", "PORTAL_DOMAIN_ID",
     "PORTAL_IDENTITY_CLAIM", "PORTAL_GROUPS_CLAIM", "PORTAL_OWNER_TAG", "PORTAL_URL_EXPIRES_SECONDS", "PORTAL_STUDIO_SESSION_SECONDS",
     "PORTAL_SESSION_TTL_SECONDS", "PORTAL_OWNERSHIP_CACHE_SECONDS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
-    "LOG_LEVEL", "PORTAL_REQUIRE_VERIFIED_EMAIL",
+    "LOG_LEVEL", "PORTAL_REQUIRE_VERIFIED_EMAIL", "PORTAL_TITLE",
 }
 PROFILE_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:user-profile/d-xxxxxxxxxxxx/*"
 DOMAIN_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:domain/d-xxxxxxxxxxxx"
@@ -89,6 +89,7 @@ def test_function_environment_is_exactly_the_contract(default) -> None:
         "PORTAL_STUDIO_SESSION_SECONDS": "43200",
         "PORTAL_SESSION_TTL_SECONDS": "3600",
         "PORTAL_OWNERSHIP_CACHE_SECONDS": "60",
+        "PORTAL_TITLE": "SageMaker Studio",
         "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal",
         "POWERTOOLS_METRICS_NAMESPACE": "StudioPortal",
         "LOG_LEVEL": "INFO",

@@ -842,3 +842,22 @@ def test_http_hooks_refuse_bad_requests(sim_server):
     assert hook(url, "inject", {"operation": "X", "bogus": 1})[0] == 400
     assert hook(url, "add_profile", {"domain_id": "d-nosuchdomain", "name": "x"})[0] == 400
     assert hook(url, "nope")[0] == 404
+
+
+def test_the_hooks_table_of_docs_local_names_every_hook_with_its_real_parameters():
+    import inspect
+    import re as regex
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "local.md").read_text()
+    table = docs[docs.index("| hook | what it does |"):].split("\n\n", 1)[0]
+    documented = regex.findall(r"`([a-z_]+)\(([^)`]*)\)`", table)
+    assert len(documented) >= 15
+    for name, params in documented:
+        signature = inspect.signature(getattr(SageMakerSim, name))
+        real = [p for p in signature.parameters.values() if p.name != "self"]
+        written = [part.strip().split("=")[0] for part in params.split(",") if part.strip() and part.strip() != "*"]
+        assert written == [p.name for p in real], (name, written, [p.name for p in real])
+    # every hook the HTTP front end serves is in the table
+    served = set(regex.findall(r'"([a-z_]+)": self\.[a-z_]+,', inspect.getsource(SageMakerSim._hook)))
+    assert served - {"config"} <= {name for name, _ in documented}, served
