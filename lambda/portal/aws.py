@@ -26,6 +26,9 @@ from botocore.config import Config
 from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from portal import deadline
+from portal.deadline import DeadlineExceeded
+
 # Three attempts with standard (jittered exponential) backoff, 2 s to connect and 5 s to read: the
 # worst case stays well inside API Gateway's 29 s integration timeout.
 _CLIENT_CONFIG = Config(
@@ -65,6 +68,16 @@ def role_session_name(identity: str) -> str:
     digest = hashlib.sha256(identity.encode()).hexdigest()[:_SESSION_NAME_HASH]
     readable = _SESSION_NAME_UNSAFE.sub("-", identity)[: _SESSION_NAME_MAX - _SESSION_NAME_HASH - 1]
     return f"{readable}-{digest}"
+
+
+def _stopping_when_late(client: Any) -> Any:
+    """A call given up on at the deadline makes no further attempt (botocore retries on its worker thread)."""
+    client.meta.events.register("before-send", _no_attempt_after_the_deadline)
+    return client
+
+
+def _no_attempt_after_the_deadline(**_: Any) -> None:
+    deadline.check("AWS call")
 
 
 # The credentials the current call is made with, when it is made for an assumed-role session.
@@ -251,6 +264,7 @@ class AwsGateway:
         self._session = session or boto3.session.Session()
         self._clock = clock
         self._lock = threading.Lock()
+        self._creating = threading.Lock()
         self._clients: dict[tuple[str, str | None], Any] = dict(clients or {})
         # Assumed-role sessions (credentials), least recently used first; expired ones are dropped.
         self._assumed: OrderedDict[tuple[str, str, str | None, str], AssumedSession] = OrderedDict()
@@ -264,14 +278,30 @@ class AwsGateway:
 
     # -- clients ----------------------------------------------------------------------------------
     def _client(self, service: str, region: str | None = None) -> Any:
-        key = (service, region)
         with self._lock:
-            client = self._clients.get(key)
+            client = self._clients.get((service, region))
         if client is None:
-            client = self._session.client(service, region_name=region, config=_CLIENT_CONFIG)
-            with self._lock:
-                self._clients.setdefault(key, client)
+            client = self._created(self._clients, (service, region), lambda: self._session.client(
+                service, region_name=region, config=_CLIENT_CONFIG))
         return client
+
+    def _created(self, clients: dict[tuple[str, str | None], Any], key: tuple[str, str | None],
+                 make: Callable[[], Any]) -> Any:
+        """A client made on a worker within the request's deadline: a cold container's first one loads the
+        service's model, which takes a few hundred milliseconds of a small function's CPU."""
+        def create() -> Any:
+            with self._creating:  # one at a time: a boto3 session is not thread safe
+                with self._lock:
+                    existing = clients.get(key)
+                if existing is not None:
+                    return existing
+                client = _stopping_when_late(make())
+                with self._lock:
+                    return clients.setdefault(key, client)
+        try:
+            return deadline.call(f"creating the {key[0]} client", create)
+        except DeadlineExceeded:
+            raise AwsDown(f"creating the {key[0]} client", "not made in time") from None
 
     def warm(self, regions: Iterable[str | None], sts_regions: Iterable[str | None] = (),
              secrets: bool = False) -> None:
@@ -339,27 +369,30 @@ class AwsGateway:
 
     def _assumed_client(self, service: str, region: str | None) -> Any:
         """The region's one client for assumed-role sessions: it signs each call with the credentials bound to it."""
-        key = (service, region)
         with self._lock:
-            client = self._assumed_clients.get(key)
+            client = self._assumed_clients.get((service, region))
         if client is None:
-            session = botocore.session.Session()
-            session.register_component("credential_provider", _CallCredentialResolver())
-            client = boto3.session.Session(botocore_session=session, region_name=region or self.region).client(
-                service, config=_CLIENT_CONFIG)
-            with self._lock:
-                client = self._assumed_clients.setdefault(key, client)
+            def make() -> Any:
+                session = botocore.session.Session()
+                session.register_component("credential_provider", _CallCredentialResolver())
+                return boto3.session.Session(botocore_session=session, region_name=region or self.region).client(
+                    service, config=_CLIENT_CONFIG)
+            client = self._created(self._assumed_clients, (service, region), make)
         return client
 
     def _call(self, client: Any, operation: str, **request: Any) -> Any:
-        """Every AWS call: an assumed session's credentials bound to it, botocore's errors translated."""
+        """Every AWS call: an assumed session's credentials bound to it, bounded by the request's deadline,
+        botocore's errors translated."""
         credentials = None
         if isinstance(client, AssumedSession):
             client, credentials = client.client, client.credentials
         bound = _CALL_CREDENTIALS.set(credentials)
         try:
             with translated(operation):
-                return getattr(client, xform_name(operation))(**request)
+                # Retries and timeouts included, the call gets what is left of the request's time, no more.
+                return deadline.call(operation, getattr(client, xform_name(operation)), **request)
+        except DeadlineExceeded:
+            raise AwsDown(operation, "no answer in time") from None
         finally:
             _CALL_CREDENTIALS.reset(bound)
 
@@ -438,7 +471,9 @@ class AwsGateway:
                     self._secrets = SecretsProvider(boto3_client=client)
         provider = self._secrets
         try:
-            value = provider.get(secret_id, max_age=300, force_fetch=fresh)
+            value = deadline.call("GetSecretValue", provider.get, secret_id, max_age=300, force_fetch=fresh)
+        except DeadlineExceeded:
+            raise AwsDown("GetSecretValue", "no answer in time") from None
         except GetParameterError as error:
             # Powertools raises its own error inside the except block of the AWS one.
             cause = error.__context__

@@ -15,6 +15,7 @@ from portal import (
     routes,  # noqa: F401  (registers the routes on the resolver)
     runtime,
 )
+from portal.deadline import request_deadline
 from portal.observability import logger, metrics, trace_handler
 from portal.web import app, is_rest_api_event
 
@@ -28,7 +29,8 @@ def handler(event: dict, context: Any) -> dict:
     if not is_rest_api_event(event):
         return {"statusCode": HTTPStatus.BAD_REQUEST, "headers": {"Content-Type": "text/plain"},
                 "body": "Bad request"}
-    return app.resolve(event, context)
+    with request_deadline(context):
+        return app.resolve(event, context)
 
 
 # SnapStart's init (once per published version) builds and warms everything here, so that a restored copy's

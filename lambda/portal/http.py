@@ -13,6 +13,9 @@ from urllib.parse import urlencode
 import urllib3
 from urllib3.util import Retry, Timeout
 
+from portal import deadline
+from portal.deadline import DeadlineExceeded
+
 MAX_BODY_BYTES = 512 * 1024
 
 
@@ -52,25 +55,30 @@ class JsonHttpClient:
 
     def _request(self, method: str, url: str, body: str | None, headers: dict[str, str]) -> Any:
         try:
-            response = self._pool.request(method, url, body=body, headers=headers, preload_content=False,
-                                           redirect=False)
-            try:
-                raw = response.read(MAX_BODY_BYTES + 1, decode_content=True)
-            finally:
-                response.release_conn()
+            # A slow, trickling or hanging IdP gets what is left of the request's time, retry included.
+            status, raw = deadline.call(f"{method} {_origin(url)}", self._exchange, method, url, body, headers)
         except urllib3.exceptions.HTTPError as exc:
             raise HttpError(f"{method} {_origin(url)} failed: {type(exc).__name__}") from None
+        except DeadlineExceeded:
+            raise HttpError(f"{method} {_origin(url)} did not answer in time") from None
         if len(raw) > MAX_BODY_BYTES:
-            raise HttpError(f"{method} {_origin(url)} answered more than {MAX_BODY_BYTES} bytes", response.status)
+            raise HttpError(f"{method} {_origin(url)} answered more than {MAX_BODY_BYTES} bytes", status)
         try:
             document = json.loads(raw)
         except ValueError:
             document = None
-        if response.status >= 400:
-            raise HttpError(f"{method} {_origin(url)} answered {response.status}", response.status, document)
+        if status >= 400:
+            raise HttpError(f"{method} {_origin(url)} answered {status}", status, document)
         if document is None:
-            raise HttpError(f"{method} {_origin(url)} did not answer JSON", response.status)
+            raise HttpError(f"{method} {_origin(url)} did not answer JSON", status)
         return document
+
+    def _exchange(self, method: str, url: str, body: str | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        response = self._pool.request(method, url, body=body, headers=headers, preload_content=False, redirect=False)
+        try:
+            return response.status, response.read(MAX_BODY_BYTES + 1, decode_content=True)
+        finally:
+            response.release_conn()
 
 
 def _origin(url: str) -> str:

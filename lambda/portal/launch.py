@@ -17,6 +17,7 @@ for the described ARN, as before.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -326,7 +327,9 @@ class _Background:
     def __init__(self, call: Any, *args: Any) -> None:
         self.result: Any = None
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(call, args), daemon=True)
+        # In this request's context: the call keeps its deadline (portal.deadline) on the other thread.
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run, call, args),
+                                        daemon=True)
         self._thread.start()
 
     def _run(self, call: Any, args: tuple[Any, ...]) -> None:

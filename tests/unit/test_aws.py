@@ -54,3 +54,18 @@ def _refused():
             yield b'{"__type": "AccessDeniedException", "message": "no"}'
 
     return AWSResponse("https://x", 400, {"Content-Type": "application/x-amz-json-1.1"}, Body())
+
+
+def test_a_call_given_up_on_makes_no_further_attempt_once_the_deadline_passed():
+    from portal import deadline
+    from portal.deadline import DeadlineExceeded
+    from tests.unit.test_deadline import Context
+
+    session = boto3.session.Session(aws_access_key_id="function", aws_secret_access_key="f", region_name="us-east-1")
+    client = AwsGateway(session)._client("sagemaker")
+    sent = []
+    client.meta.events.register("before-send", lambda **_: sent.append(1))
+    # On the worker a call was given up on: its next attempt (botocore retries there) is not made
+    with deadline.request_deadline(Context(1_200)), pytest.raises(DeadlineExceeded):
+        client.describe_domain(DomainId="d-demo0portal01")
+    assert sent == []
