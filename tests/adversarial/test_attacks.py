@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import logging
 import time
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -18,6 +19,7 @@ from portal import runtime
 from portal.aws import AwsGateway, Space, UserProfile
 from portal.runtime import SESSION_COOKIE, TRANSACTION_COOKIE
 from portal.sealing import Sealer
+from portal.settings_catalog import BY_ENV
 from portal.signin import cookie_name
 from tests.support.events import header, set_cookies
 from tests.support.harness import BASE, PRESIGNED, Portal
@@ -91,11 +93,66 @@ def forged_tokens(portal, nonce):
     }
 
 
+# Why each forgery must be refused: the check that refused it (the "request refused" log line's detail).
+REFUSED_BECAUSE = {
+    "alg none": "algorithm that is not allowed",
+    "alg None with kid": "algorithm that is not allowed",
+    "HS256 keyed with the issuer's public key": "algorithm that is not allowed",
+    "signed by an unknown key": "did not verify: InvalidSignatureError",
+    "unknown kid": "signed by a key the issuer does not publish",
+    "wrong iss": "did not verify: InvalidIssuerError",
+    "wrong aud": "did not verify: InvalidAudienceError",
+    "token for another client (azp)": "issued to another client",
+    "expired": "did not verify: ExpiredSignatureError",
+    "issued in the future": "did not verify: ImmatureSignatureError",
+    "missing nonce": "nonce does not match this sign-in",
+    "wrong nonce": "nonce does not match this sign-in",
+    "missing identity claim": "did not include the 'email' claim",
+    "identity claim not a string": "did not include the 'email' claim",
+    "missing exp": "did not verify: MissingRequiredClaimError",
+    "signature stripped": "did not verify: InvalidSignatureError",
+    "payload swapped under a valid signature": "did not verify: InvalidSignatureError",
+    "not a JWT": "the ID token is malformed",
+    "oversized": "the ID token is too large",
+}
+
+
+@pytest.fixture
+def refusals():
+    """The details of the portal's "request refused" log lines, as they are written."""
+    details: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage() == "request refused":
+                details.append(str(getattr(record, "detail", "")))
+
+    handler_ = Collect()
+    logging.getLogger(BY_ENV["POWERTOOLS_SERVICE_NAME"].default).addHandler(handler_)
+    yield details
+    logging.getLogger(BY_ENV["POWERTOOLS_SERVICE_NAME"].default).removeHandler(handler_)
+
+
+def test_T1_the_untampered_token_signs_in(portal, refusals):
+    # The control: the very token the forgeries below start from, untouched, opens a session by the same path.
+    state, nonce = start(portal)
+    portal.expect_launch()  # the callback launches at once
+    response = finish(portal, portal.idp.sign(portal.idp.claims(nonce=nonce)), state)
+    assert response["statusCode"] == 302 and SESSION_COOKIE in portal.cookies
+    assert refusals == []
+
+
+def test_T1_every_forgery_has_its_reason():
+    assert set(REFUSED_BECAUSE) == set(forged_tokens(Portal(), "n"))
+
+
 @pytest.mark.parametrize("forgery", list(forged_tokens(Portal(), "n")))
-def test_T1_forged_id_tokens_never_open_a_session(portal, forgery):
+def test_T1_forged_id_tokens_never_open_a_session(portal, refusals, forgery):
     state, nonce = start(portal)
     response = finish(portal, forged_tokens(portal, nonce)[forgery], state)
     assert_refused(response, portal)
+    # Refused by the check meant for it, not by an accident earlier on
+    assert len(refusals) == 1 and REFUSED_BECAUSE[forgery] in refusals[0], refusals
 
 
 # -- T2 the flow ------------------------------------------------------------------------------------

@@ -156,3 +156,74 @@ def test_malformed_events_never_raise(gateway, drawn, replaced, nested):
     event.update(nested)
     response = handler(event, FakeContext())
     assert response["statusCode"] != 500 and 200 <= response["statusCode"] < 500
+
+
+# -- launch-shaped requests: where the property "never a presigned URL without a valid session" is decided --------
+def _sealed(payload: dict, key: str = KEY, purpose: str = SESSION_COOKIE, lifetime: int = 3600) -> str:
+    return Sealer((key,), purpose).seal(payload, lifetime)
+
+
+ALICE = {"sub": "alice@example.com", "iss": ISSUER, "groups": ["ml"], "claims": {"email": "alice@example.com"}}
+SESSIONS = {
+    "valid": VALID_SESSION,
+    "none": None,
+    "garbage": "not-a-sealed-value",
+    "tampered": VALID_SESSION[:-2] + ("AA" if not VALID_SESSION.endswith("AA") else "BB"),
+    "wrong-key": _sealed(ALICE, key="w" * 48),
+    "sign-in-cookie": _sealed(ALICE, purpose=TRANSACTION_COOKIE),
+    "expired": _sealed(ALICE, lifetime=-60),
+    "other-issuer": _sealed({**ALICE, "iss": "https://evil.example"}),
+    "no-identity": _sealed({"iss": ISSUER, "groups": ["ml"]}),
+}
+
+
+@st.composite
+def launch_events(draw):
+    """A signed-in person's click as API Gateway sends it: valid host, GET /, the session and deep-link parameters
+    varied (valid and invalid sessions, known and unknown targets and spaces)."""
+    session = draw(st.sampled_from(sorted(SESSIONS)))
+    query = {}
+    for name, options in (("target", ["demo", "ml", "nope", "ML"]), ("space", ["team-shared", "alice-private",
+                                                                              "bob-private", "../x"]),
+                          ("app", ["JupyterLab", "CodeEditor", "studio", "Word"])):
+        value = draw(st.one_of(st.none(), st.sampled_from(options)))
+        if value is not None:
+            query[name] = [value]
+    headers = {"Host": "abc.execute-api.us-east-1.amazonaws.com"}
+    if SESSIONS[session] is not None:
+        headers["Cookie"] = f"{SESSION_COOKIE}={SESSIONS[session]}"
+    event = {
+        "resource": "/", "path": "/", "httpMethod": "GET", "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+        "multiValueQueryStringParameters": query or None, "pathParameters": None, "stageVariables": None,
+        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "prod", "path": "/prod/",
+                           "domainName": "abc.execute-api.us-east-1.amazonaws.com", "httpMethod": "GET",
+                           "identity": {"sourceIp": "198.51.100.1"}},
+        "body": None, "isBase64Encoded": False,
+    }
+    return event, session
+
+
+def test_launches_presign_for_valid_sessions_and_never_for_invalid_ones(gateway):
+    presigned: dict[str, int] = {name: 0 for name in SESSIONS}
+    drawn_sessions: set[str] = set()
+
+    @settings(max_examples=max(EXAMPLES // 2, 100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(launch_events())
+    def click(drawn):
+        event, session = drawn
+        drawn_sessions.add(session)
+        before = len(gateway.presigned)
+        response = handler(event, FakeContext())
+        assert 200 <= response["statusCode"] < 500
+        if len(gateway.presigned) > before:
+            presigned[session] += 1
+            assert response["statusCode"] == 302
+            assert response["multiValueHeaders"]["Location"] == [URL]
+
+    click()
+    # The property was reached: valid sessions did presign, and no invalid one ever did.
+    assert presigned["valid"] > 0, "no launch-shaped request with a valid session reached CreatePresignedDomainUrl"
+    assert len(drawn_sessions) > 3
+    assert {name: count for name, count in presigned.items() if name != "valid" and count} == {}
