@@ -191,3 +191,18 @@ def test_presigned_studio_url_is_single_use(page: Page, context: BrowserContext,
     assert response is not None and response.status == 403
     expect(again.locator("#studio-expired")).to_be_visible()
     expect(again.locator("#studio-profile")).to_have_count(0)
+
+
+def test_an_sso_tile_through_login_lands_in_studio_at_its_target_link(page: Page, journal: Journal,
+                                                                      stack: RunningStack):
+    from urllib.parse import urlencode
+
+    target = f"{stack.portal_url}/?app=JupyterLab&path=lab/tree/tile.ipynb"
+    mark = journal.mark()
+    page.goto(f"{stack.portal_url}/login?{urlencode({'iss': stack.idp_url, 'target_link_uri': target})}")
+    assert is_authorize_page(page.url, stack), page.url
+    choose_identity(page, "alice@example.com")
+    assert_in_studio(page, stack)
+    expect(page.locator("#studio-landing")).to_have_text("app:JupyterLab:lab/tree/tile.ipynb")
+    portal = [urlsplit(url).path for url in journal.requests_since(mark) if url.startswith(stack.portal_url + "/")]
+    assert portal == ["/login", "/callback"], portal
