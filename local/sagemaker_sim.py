@@ -30,7 +30,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from local.sim_state import STUDIO_AUTH_PATH, Call, SimState, StudioTokenError
+from local.sim_state import STUDIO_APP_PATH, STUDIO_AUTH_PATH, Call, SimState, StudioSession, StudioTokenError
 from local.sim_validation import SimError, service_model
 
 __all__ = ["SageMakerSim", "SimError", "StudioTokenError"]
@@ -38,6 +38,7 @@ __all__ = ["SageMakerSim", "SimError", "StudioTokenError"]
 log = logging.getLogger("local.sagemaker_sim")
 
 JSON_11 = "application/x-amz-json-1.1"
+STUDIO_SESSION_COOKIE = "sim-studio-session"
 TARGET_PREFIX = "SageMaker."
 
 
@@ -55,6 +56,8 @@ class SageMakerSim(SimState):
             response = self._api(request)
         elif path == STUDIO_AUTH_PATH and request.method == "GET":
             response = self._studio(request)
+        elif path == STUDIO_APP_PATH and request.method == "GET":
+            response = self._studio_app(request)
         elif path.startswith("/_sim/"):
             response = self._hook(request, path.removeprefix("/_sim/"))
         elif path == "/" and request.method == "GET":
@@ -120,12 +123,31 @@ class SageMakerSim(SimState):
             log.info("studio: presigned URL rejected (%s)", error.reason)
             return Response(_EXPIRED_HTML, status=403, content_type="text/html; charset=utf-8", headers=headers)
         log.info("studio: signed in profile %s of %s", session.profile, session.domain)
+        response = self._studio_page(session, headers)
+        response.set_cookie(STUDIO_SESSION_COOKIE, self.open_session(session), path="/studio", httponly=True,
+                            samesite="Lax", max_age=session.session_expiration_seconds)
+        return response
+
+    def _studio_app(self, request: Request) -> Response:
+        """A later request of the open session (reload the page): refused once the profile is revoked."""
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+        try:
+            session = self.studio_request(request.cookies.get(STUDIO_SESSION_COOKIE, ""))
+        except StudioTokenError as error:
+            log.info("studio: session request refused (%s)", error.reason)
+            page = _DENIED_HTML if error.reason == "denied" else _EXPIRED_HTML
+            return Response(page, status=403, content_type="text/html; charset=utf-8", headers=headers)
+        return self._studio_page(session, headers)
+
+    @staticmethod
+    def _studio_page(session: StudioSession, headers: dict[str, str]) -> Response:
         page = _STUDIO_HTML.format(
             domain=html.escape(session.domain),
             profile=html.escape(session.profile),
             space=html.escape(session.space or ""),
             landing=html.escape(session.landing or ""),
             session_seconds=session.session_expiration_seconds,
+            app_path=STUDIO_APP_PATH,
         )
         return Response(page, content_type="text/html; charset=utf-8", headers=headers)
 
@@ -218,6 +240,8 @@ dd{{margin:0 0 .8rem 0;font-family:monospace}}</style></head>
 <dt>Landing URI</dt><dd id="studio-landing">{landing}</dd>
 <dt>Session lifetime (seconds)</dt><dd id="studio-session-seconds">{session_seconds}</dd>
 </dl>
+<p><a id="studio-next-request" href="{app_path}">Next request of this session</a> (IAM is evaluated on each
+one: after a revoke it is refused)</p>
 </body></html>
 """
 
@@ -229,6 +253,20 @@ _EXPIRED_HTML = """<!doctype html>
 <div id="studio-expired">
 <p>Your sign-in link is invalid or has expired. Sign in to the AWS Management Console to continue.</p>
 <p>(Simulated: this is where an expired or already used presigned Studio URL leads.)</p>
+</div>
+</body></html>
+"""
+
+_DENIED_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SageMaker Studio (simulated): access denied</title>
+<style>body{font-family:system-ui,sans-serif;margin:3rem;color:#16191f}</style></head>
+<body>
+<h1>Access denied</h1>
+<div id="studio-denied">
+<p>AccessDeniedException: not authorized to perform sagemaker:CreatePresignedDomainUrl with an explicit deny in
+an identity-based policy.</p>
+<p>(Simulated: IAM evaluates the presigning role's policy on every request of an open Studio session, so a
+revoked profile's session stops here.)</p>
 </div>
 </body></html>
 """

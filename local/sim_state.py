@@ -22,6 +22,7 @@ from local import seed as demo_seed
 from local.sim_validation import SimError, check_member, service_model, validate_input
 
 STUDIO_AUTH_PATH = "/studio/auth"
+STUDIO_APP_PATH = "/studio/app"  # every later request of an open Studio session
 LANDING_APP_TYPES = ("JupyterServer", "JupyterLab", "RStudioServerPro", "CodeEditor", "Canvas")
 _LANDING_URI = re.compile(r"studio::\S*|app:(?:" + "|".join(LANDING_APP_TYPES) + r"):\S*")
 
@@ -35,7 +36,8 @@ _GONE_APP_STATES = ("Deleted", "Deleting")
 
 
 class StudioTokenError(Exception):
-    """A presigned URL that cannot be redeemed; ``reason`` is ``unknown``, ``used`` or ``expired``."""
+    """A presigned URL that cannot be redeemed, or a Studio session request refused; ``reason`` is ``unknown``,
+    ``used``, ``expired`` or (a session's request, under ``deny_presign_tag``) ``denied``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"presigned URL rejected: {reason}")
@@ -199,6 +201,7 @@ class SimState:
             self._tags: dict[str, list[dict[str, str]]] = {}
             self._faults: list[_Fault] = []
             self._tokens: dict[str, _Token] = {}
+            self._open_sessions: dict[str, tuple[StudioSession, float]] = {}  # session id -> (session, ends at)
             self._minted: list[Minted] = []
             self._last_created = 0.0
             self.calls.clear()
@@ -453,6 +456,29 @@ class SimState:
         query = parse_qs(urlsplit(url).query)
         token = (query.get("token") or [""])[0]
         return self._redeem_token(token)
+
+    def open_session(self, session: StudioSession) -> str:
+        """A redeemed URL becomes an open Studio session, until its SessionExpirationDurationInSeconds."""
+        session_id = secrets.token_urlsafe(24)
+        with self._lock:
+            self._open_sessions[session_id] = (session, self.now() + session.session_expiration_seconds)
+        return session_id
+
+    def studio_request(self, session_id: str) -> StudioSession:
+        """One later request of an open Studio session. AWS evaluates the presigning principal's IAM policy on
+        every HTTP request and WebSocket frame of the session: with ``deny_presign_tag`` on the profile the
+        request is refused (``denied``), as the deployed roles' Deny refuses it."""
+        with self._lock:
+            opened = self._open_sessions.get(session_id) if session_id else None
+            if opened is None:
+                raise StudioTokenError("unknown")
+            session, ends_at = opened
+            if self.now() >= ends_at:
+                raise StudioTokenError("expired")
+            arn = self.profile_arn(session.domain, session.profile)
+            if self.deny_presign_tag and any(t["Key"] == self.deny_presign_tag for t in self._tags.get(arn, [])):
+                raise StudioTokenError("denied")
+            return session
 
     def _redeem_token(self, token: str) -> StudioSession:
         with self._lock:

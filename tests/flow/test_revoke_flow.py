@@ -141,10 +141,14 @@ def test_revoke_refuses_every_way_in_within_the_cache_lifetime_and_restore_bring
     assert f"{stack.portal_url}/?target=demo" in links(chooser.text) and WITHDRAWN not in chooser.text
 
 
-def test_with_the_iam_deny_a_warm_container_refuses_at_once(stack, sim):
-    # Given the deployed roles' Deny on studioportal:revoked (the simulator stands in for IAM)
+def test_with_the_iam_deny_a_warm_container_refuses_at_once_and_her_open_studio_stops(stack, sim):
+    # Given the deployed roles' Deny on studioportal:revoked (the simulator stands in for IAM), and alice with
+    # Studio open in her browser, through the portal
     sim.deny_presign_tag = REVOKED_TAG
-    alice = signed_in_and_warm(stack, sim)
+    alice = Browser()
+    sign_in(stack, alice, "alice@example.com")
+    studio = alice.get(alice.get(f"{stack.portal_url}/?target=demo").header("Location"))
+    assert studio.status == 200 and alice.get(f"{stack.sim_url}/studio/app").status == 200
     minted_before = len(sim.minted())
     # When she is revoked, and she clicks again at once, well inside the ownership cache's lifetime
     assert main(["revoke", "alice@example.com", "--apply"]) == 0
@@ -152,6 +156,8 @@ def test_with_the_iam_deny_a_warm_container_refuses_at_once(stack, sim):
     # Then the presign is denied, the portal looks again and shows the withdrawn page, and no URL exists
     assert refused.status == 403 and WITHDRAWN in refused.text
     assert sim.minted()[minted_before:] == []
+    # And her open Studio session stops at its next request
+    assert alice.get(f"{stack.sim_url}/studio/app").status == 403
 
 
 def test_dry_run_reads_only_and_says_what_it_would_do(stack, sim, capsys):

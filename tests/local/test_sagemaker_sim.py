@@ -861,3 +861,44 @@ def test_the_hooks_table_of_docs_local_names_every_hook_with_its_real_parameters
     # every hook the HTTP front end serves is in the table
     served = set(regex.findall(r'"([a-z_]+)": self\.[a-z_]+,', inspect.getsource(SageMakerSim._hook)))
     assert served - {"config"} <= {name for name, _ in documented}, served
+
+
+# ---- open Studio sessions --------------------------------------------------------------------------------
+
+
+def open_studio(client, sim_server, **params) -> Browser:
+    """A browser that opened Studio through a presigned URL (the session cookie the simulator sets)."""
+    browser = Browser()
+    landing = browser.get(presign(client, **params))
+    assert landing.status == 200 and "sim-studio-session" in browser.cookies
+    return browser
+
+
+def test_an_open_session_keeps_working_until_it_expires(client, sim_server, sim):
+    browser = open_studio(client, sim_server, SessionExpirationDurationInSeconds=1800)
+    assert browser.get(sim_server.url + "/studio/app").status == 200
+    sim.advance_clock(1800)
+    expired = browser.get(sim_server.url + "/studio/app")
+    assert expired.status == 403 and 'id="studio-expired"' in expired.text
+    assert Browser().get(sim_server.url + "/studio/app").status == 403  # no session at all
+
+
+def test_with_the_iam_deny_a_revoked_profiles_open_session_stops_at_its_next_request(client, sim_server, sim):
+    # Given the deployed roles' Deny, and Studio sessions open for alice and bob
+    sim.deny_presign_tag = "studioportal:revoked"
+    alice, bob = open_studio(client, sim_server), open_studio(client, sim_server, UserProfileName="bob")
+    # When alice's profile is revoked
+    client.add_tags(ResourceArn=ALICE_ARN, Tags=[{"Key": "studioportal:revoked", "Value": "x"}])
+    # Then her next request is refused, bob's is not
+    denied = alice.get(sim_server.url + "/studio/app")
+    assert denied.status == 403 and 'id="studio-denied"' in denied.text
+    assert bob.get(sim_server.url + "/studio/app").status == 200
+    # And once the tag is gone her session works again (IAM is evaluated per request, nothing is remembered)
+    client.delete_tags(ResourceArn=ALICE_ARN, TagKeys=["studioportal:revoked"])
+    assert alice.get(sim_server.url + "/studio/app").status == 200
+
+
+def test_without_the_deny_the_simulator_does_not_end_sessions(client, sim_server, sim):
+    alice = open_studio(client, sim_server)
+    client.add_tags(ResourceArn=ALICE_ARN, Tags=[{"Key": "studioportal:revoked", "Value": "x"}])
+    assert alice.get(sim_server.url + "/studio/app").status == 200
