@@ -40,6 +40,7 @@ from portal.errors import (
     SpaceNotFound,
     for_aws,
 )
+from portal.i18n import N_
 from portal.revocation import same_owner, withdraws
 from portal.targets import Target
 
@@ -315,10 +316,12 @@ class Launcher:
         try:
             domain = self._aws.describe_domain(client, target.domain_id)
         except (AwsNotFound, AwsInvalid):
-            raise DomainUnusable("domain not found", problem="does not exist") from None
+            raise DomainUnusable("domain not found", problem=N_(
+                "The portal is pointed at a SageMaker Studio domain that does not exist.")) from None
         if domain.auth_mode != "IAM":
             raise DomainUnusable(f"AuthMode {domain.auth_mode}",
-                                 problem="does not use IAM authentication, which the portal needs") from None
+                                 problem=N_("The portal is pointed at a SageMaker Studio domain that does not use IAM "
+                                            "authentication, which the portal needs.")) from None
 
 
 class _Background:

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from local.stack import RunningStack
+from portal.i18n import N_
 from portal.pages import helpdesk_link, security_headers, shared
 from tests.e2e.flows import COLOR_SCHEMES, Journal, accessibility_violations, assert_accessible
 
@@ -31,7 +32,8 @@ ENTRIES = [
 PAGES: dict[str, list[dict[str, Any]]] = {
     "chooser.html": [{"identity": "alice@example.com", "entries": ENTRIES}],
     "error_bad_request.html": [{"message": "The link's target is not a valid target id."}],
-    "error_domain.html": [{"problem": "does not use IAM authentication, which the portal needs"}],
+    "error_domain.html": [{"problem": N_("The portal is pointed at a SageMaker Studio domain that does not use IAM "
+                                         "authentication, which the portal needs.")}, {}],
     "error_identity.html": [{"message": "The sign-in did not carry a verified e-mail address."}],
     "error_misconfigured.html": [{}],
     "error_no_profile.html": [{"identity": "carol@example.com", "profile": "carol", "target_label": "Demo Studio"}],

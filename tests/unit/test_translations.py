@@ -151,7 +151,7 @@ def test_the_check_finds_what_a_translation_can_get_wrong():
 
 
 # Page texts written in Python: keyword arguments and class attributes that reach a page's context.
-PAGE_TEXT_NAMES = ("message", "default_message")
+PAGE_TEXT_NAMES = ("message", "default_message", "problem")
 
 
 def untranslatable_page_texts(source: str) -> list[str]:
