@@ -68,7 +68,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def signed_out_flow(handler, context) -> dict:
-    """A person with no session opens the bookmark: portal -> IdP -> portal's callback -> portal -> Studio."""
+    """A person with no session opens the bookmark: portal -> IdP -> portal's callback -> Studio (the callback
+    answers with the launch itself; any redirect back into the portal would be followed and counted)."""
     from tests.support.events import API_HOST, event_for_url, rest_event, set_cookies
 
     base = f"https://{API_HOST}/prod"

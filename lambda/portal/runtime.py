@@ -36,6 +36,7 @@ from portal.pages import shared as shared_pages
 from portal.sealing import Sealer
 
 SESSION_COOKIE = "__Host-portal-session"
+# The transaction sealer's purpose; each sign-in's cookie is named portal.signin.cookie_name(state).
 TRANSACTION_COOKIE = "__Host-portal-signin"
 TRANSACTION_TTL_SECONDS = 600
 SECRET_RECHECK_SECONDS = 300

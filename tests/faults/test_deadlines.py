@@ -101,7 +101,9 @@ def test_callback_with_the_idp_hanging(stack, idp, budget, endpoint):
 def signed_in(stack, idp, **claims):
     browser = Browser()
     state = sign_in(stack, idp, browser, **claims)
-    assert browser.request("GET", f"{stack.portal_url}/callback?code=c0de&state={state}").status == 302
+    # The callback answers with the launch itself: for alice, in both Studios, the chooser
+    assert browser.request("GET", f"{stack.portal_url}/callback?code=c0de&state={state}").status in (200, 302)
+    assert "__Host-portal-session" in browser.cookies
     return browser
 
 
@@ -115,10 +117,13 @@ def test_launch_with_sagemaker_hanging(stack, idp, budget):
 
 @pytest.mark.parametrize("budget", BUDGETS)
 def test_chooser_with_sagemaker_hanging(stack, idp, budget):
+    from portal import runtime
+
     browser = signed_in(stack, idp)  # in ml-team: both Studios, so the chooser
+    runtime.reset()  # the callback's own chooser filled the container's caches: a cold one must ask SageMaker
     hang_sagemaker(stack)
     reply, elapsed = timed_within(stack, budget, browser, "/")
-    assert_portal_page_in_time(reply, elapsed, budget, 200, "be listed right now")
+    assert_portal_page_in_time(reply, elapsed, budget, 200, "be checked right now")
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
