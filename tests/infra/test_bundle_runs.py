@@ -181,10 +181,14 @@ def test_the_bundle_renders_pages_in_each_shipped_language_from_its_own_catalogs
 
 
 def _called_client_methods(source: str) -> set[str]:
-    """Names of methods called on a botocore client in portal/aws.py: ``client.x(...)``, ``self._client(...).x()``."""
+    """Names of methods called on a botocore client in portal/aws.py: ``self._call(client, "Operation", ...)``
+    (the one translation point), and direct ``client.x(...)`` or ``self._client(...).x()`` calls."""
     called = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "_call" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                called.add(xform_name(str(node.args[1].value)))
+                continue
             receiver = node.func.value
             if (isinstance(receiver, ast.Name) and receiver.id == "client") or (
                     isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
