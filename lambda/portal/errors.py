@@ -7,7 +7,7 @@ Messages here are shown to users, so they never carry internal details.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from portal.i18n import N_, Text
 
@@ -17,12 +17,15 @@ class PortalError(Exception):
     page: str = "error_unavailable.html"
     reason: str = "error"  # metric dimension and log field
     default_message: Text | None = None  # N_(): shown in the reader's language
+    # Every other value the page reads, with what it shows when a raise gives none (routes fill in `identity`),
+    # so each page renders from its error's own context (tests/unit/test_pages_context.py, StrictUndefined).
+    page_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, detail: str = "", **page_context: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         # Values the page may show (profile name, status); never secrets, never internals.
-        self.page_context = {"message": self.default_message, **page_context}
+        self.page_context = {"message": self.default_message, **self.page_defaults, **page_context}
 
 
 class BadRequest(PortalError):
@@ -35,6 +38,7 @@ class SignInFailed(PortalError):
     status = HTTPStatus.UNAUTHORIZED
     page = "error_signin.html"
     reason = "signin_failed"
+    page_defaults = {"cancelled": False}
 
 
 class ClientRejected(SignInFailed):
@@ -65,12 +69,15 @@ class ProfileNotFound(PortalError):
     status = HTTPStatus.NOT_FOUND
     page = "error_no_profile.html"
     reason = "profile_not_found"
+    page_defaults = {"profile": None, "target_label": None, "identity": None}
 
 
 class ProfileNotOwned(PortalError):
     status = HTTPStatus.FORBIDDEN
     page = "error_not_yours.html"
     reason = "profile_not_owned"
+    page_defaults = {"profile": None, "target_label": None, "domain_id": None, "owner_tag": None,
+                     "provisions": False, "identity": None}
 
 
 class ProvisioningRefused(PortalError):
@@ -79,6 +86,7 @@ class ProvisioningRefused(PortalError):
     status = HTTPStatus.FORBIDDEN
     page = "error_not_provisioned.html"
     reason = "provisioning_refused"
+    page_defaults = {"profile": None, "target_label": None, "email_domains": (), "identity": None}
 
 
 class ProfileRevoked(PortalError):
@@ -87,12 +95,14 @@ class ProfileRevoked(PortalError):
     status = HTTPStatus.FORBIDDEN
     page = "error_revoked.html"
     reason = "profile_revoked"
+    page_defaults = {"profile": None, "target_label": None, "identity": None}
 
 
 class ProfileNotReady(PortalError):
     status = HTTPStatus.CONFLICT
     page = "error_not_ready.html"
     reason = "profile_not_ready"
+    page_defaults = {"profile": None, "profile_status": None, "stuck": False}
 
 
 class DomainUnusable(PortalError):
@@ -101,6 +111,7 @@ class DomainUnusable(PortalError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     page = "error_domain.html"
     reason = "domain_unusable"
+    page_defaults = {"problem": None}
 
 
 class AwsRefused(PortalError):
@@ -134,6 +145,7 @@ class ProfilePreparing(PortalError):
     status = HTTPStatus.ACCEPTED
     page = "preparing.html"
     reason = "profile_preparing"
+    page_defaults = {"profile": None, "target_label": None}
 
 
 class TargetNotFound(PortalError):
@@ -147,6 +159,7 @@ class TargetNotAllowed(PortalError):
     status = HTTPStatus.FORBIDDEN
     page = "error_not_allowed.html"
     reason = "target_not_allowed"
+    page_defaults = {"space": None, "target_label": None, "identity": None}
 
 
 class SpaceNotFound(PortalError):
@@ -160,6 +173,7 @@ class SpaceNotAllowed(PortalError):
     status = HTTPStatus.FORBIDDEN
     page = "error_not_allowed.html"
     reason = "space_not_allowed"
+    page_defaults = {"space": None, "target_label": None, "identity": None}
 
 
 # AWS's answers (portal.aws signals, by their `kind`) that no logic module handled, as the page a person sees.

@@ -110,7 +110,8 @@ def launch_for(person: Person, request: LaunchRequest) -> Response:
     except (PortalError, AwsError) as failure:
         error = _as_page(failure)
         _record_launch(person, target, error.reason, error.page_context.get("profile"), request.space)
-        error.page_context.setdefault("identity", person.identity)
+        if error.page_context.get("identity") is None:  # the page names who is signed in
+            error.page_context["identity"] = person.identity
         raise error from None
     _record_launch(person, target, "launched", outcome.profile, request.space)
     # The presigned URL is a bearer credential: it goes in Location and nowhere else.
@@ -134,7 +135,8 @@ def status() -> Response:
         return preparing_page(preparing, request, target)
     except (PortalError, AwsError) as failure:
         error = _as_page(failure)
-        error.page_context.setdefault("identity", person.identity)
+        if error.page_context.get("identity") is None:  # the page names who is signed in
+            error.page_context["identity"] = person.identity
         raise error from None
     return redirect(deep_link(base_url(), LaunchRequest(target.id, request.space, request.app, request.path)))
 

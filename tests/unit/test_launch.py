@@ -251,7 +251,7 @@ def test_a_name_that_belongs_to_someone_else_is_reported_with_what_the_helpdesk_
         Launcher(gateway, POLICY).launch(person("carol@example.com"), PROVISIONED)
     assert refused.value.page_context | {"message": None} == {
         "message": None, "profile": "carol", "target_label": "Team", "domain_id": DOMAIN,
-        "owner_tag": "studiouserid", "provisions": True}
+        "owner_tag": "studiouserid", "provisions": True, "identity": None}  # the routes name who is signed in
 
 
 def test_concurrent_creation_counts_as_created(gateway, sagemaker):
