@@ -54,6 +54,8 @@ _MAX_ASSUMED_SESSIONS = 10_000
 # short hash of the whole identity keeps two long or non-ASCII identities from sharing a name.
 _SESSION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_+=,.@-]")
 _SESSION_NAME_MAX = 64
+# A cold container's first client of a service loads its model: 0.14 s on an idle core, 0.5 s on a busy one.
+_CLIENT_CREATION_SECONDS = 0.5
 _SESSION_NAME_HASH = 10
 _WARM_SAGEMAKER_OPERATIONS = ("DescribeUserProfile", "ListTags", "CreatePresignedDomainUrl", "DescribeDomain",
                               "ListSpaces")
@@ -261,7 +263,8 @@ class AwsGateway:
                  clock: Callable[[], float] = time.time,
                  clients: Mapping[tuple[str, str | None], Any] | None = None,
                  assumed_clients: Mapping[tuple[str, str | None], Any] | None = None) -> None:
-        self._session = session or boto3.session.Session()
+        # Made on first use: a request that needs no AWS call (or has no time left for one) never pays for it.
+        self._given_session = session
         self._clock = clock
         self._lock = threading.Lock()
         self._creating = threading.Lock()
@@ -270,6 +273,14 @@ class AwsGateway:
         self._assumed: OrderedDict[tuple[str, str, str | None, str], AssumedSession] = OrderedDict()
         self._assumed_clients: dict[tuple[str, str | None], Any] = dict(assumed_clients or {})
         self._secrets: Any = None
+
+    @property
+    def _session(self) -> boto3.session.Session:
+        if self._given_session is None:
+            with self._lock:
+                if self._given_session is None:
+                    self._given_session = boto3.session.Session()
+        return self._given_session
 
     @property
     def region(self) -> str | None:
@@ -298,7 +309,12 @@ class AwsGateway:
                 client = _stopping_when_late(make())
                 with self._lock:
                     return clients.setdefault(key, client)
+        left = deadline.remaining()
         try:
+            if left is not None and left < _CLIENT_CREATION_SECONDS:
+                # Not even started: given up on half-way, it would go on loading the model on another thread,
+                # holding the interpreter while the page that says "try again" is rendered.
+                raise DeadlineExceeded(f"creating the {key[0]} client")
             return deadline.call(f"creating the {key[0]} client", create)
         except DeadlineExceeded:
             raise AwsDown(f"creating the {key[0]} client", "not made in time") from None

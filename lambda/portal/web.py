@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
-from portal import i18n, runtime
+from portal import deadline, i18n, runtime
 from portal.config import BY_ENV, ConfigError, is_loopback_host, parse_languages, read_setting
 from portal.errors import BadRequest, PortalError
 from portal.i18n import N_
@@ -171,6 +171,7 @@ def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | Non
     address = retry_url(base) if base and app.current_event.path in ("/callback", "/login") else None
     body = pages().render(template, language, base_url=base, request_id=request_id(), portal_title=title,
                           helpdesk=helpdesk_link(helpdesk), retry_url=retry_url(base), address=address, **context)
+    deadline.pages_ready()
     # Vary: the same URL is a different page in another language (nothing caches these pages: no-store).
     headers = {**security_headers(), "Content-Language": language, "Vary": "Accept-Language"}
     return Response(status_code=status, content_type=HTML, body=body, headers=headers, cookies=cookies or [])

@@ -6,7 +6,12 @@ import time
 import pytest
 
 from portal import deadline
-from portal.deadline import MARGIN_SECONDS, PAGE_RESERVE_SECONDS, DeadlineExceeded
+from portal.deadline import FIRST_PAGE_RESERVE_SECONDS, MARGIN_SECONDS, PAGE_RESERVE_SECONDS, DeadlineExceeded
+
+
+@pytest.fixture(autouse=True)
+def pages_rendered():
+    deadline.pages_ready()  # a warm container: the page's own reserve
 
 
 class Context:
@@ -56,3 +61,10 @@ def test_calls_keep_their_result_their_errors_and_the_requests_context():
 
 def test_outside_a_request_calls_simply_run_on_the_callers_thread():
     assert deadline.call("here", threading.current_thread) is threading.current_thread()
+
+
+def test_a_containers_first_page_gets_a_larger_reserve(monkeypatch):
+    monkeypatch.setattr(deadline, "_pages_ready", False)
+    with deadline.request_deadline(Context(25_000)):
+        allowed = 25.0 - MARGIN_SECONDS - FIRST_PAGE_RESERVE_SECONDS
+        assert allowed - 0.05 < deadline.remaining() <= allowed
