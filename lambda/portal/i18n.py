@@ -29,13 +29,18 @@ if TYPE_CHECKING:
 from portal.settings_catalog import LANGUAGES as SHIPPED_LANGUAGES
 
 SOURCE_LANGUAGE = SHIPPED_LANGUAGES[0]  # BCP 47 tags, as in Accept-Language, Content-Language and <html lang>
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 # Browsers send a handful of ranges; anything longer is cut so that a hostile header costs nothing.
 MAX_RANGES = 32
 
-_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
-_WEIGHT = re.compile(r"[qQ]=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)")
+
+@cache
+def _grammar() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A language range and its weight (RFC 9110 §12.4.2, §12.5.4), compiled on the first page, not at import:
+    every cold start imports this module (errors use N_), and a launch never negotiates."""
+    return (re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*"),
+            re.compile(r"[qQ]=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)"))
 
 
 def catalog_name(language: str) -> str:
@@ -45,12 +50,13 @@ def catalog_name(language: str) -> str:
 
 def parse_accept_language(header: str) -> list[tuple[str, float]]:
     """``(range, quality)`` in the order sent; a malformed element is skipped, not the whole header."""
+    language_range_grammar, weight_grammar = _grammar()
     ranges = []
     for element in header.split(",", MAX_RANGES)[:MAX_RANGES]:
         language_range, *parameters = (part.strip() for part in element.split(";"))
-        if not _RANGE.fullmatch(language_range):
+        if not language_range_grammar.fullmatch(language_range):
             continue
-        weights = [_WEIGHT.fullmatch(parameter) for parameter in parameters]
+        weights = [weight_grammar.fullmatch(parameter) for parameter in parameters]
         if len(weights) > 1 or not all(weights):
             continue  # q is the only parameter Accept-Language defines, and only once
         ranges.append((language_range, float(weights[0].group(1)) if weights and weights[0] else 1.0))
