@@ -108,10 +108,8 @@ def launch_for(person: Person, request: LaunchRequest) -> Response:
         _record_launch(person, target, preparing.reason, preparing.page_context.get("profile"), request.space)
         return preparing_page(preparing, request, target)
     except (PortalError, AwsError) as failure:
-        error = _as_page(failure)
+        error = _as_page(failure, person)
         _record_launch(person, target, error.reason, error.page_context.get("profile"), request.space)
-        if error.page_context.get("identity") is None:  # the page names who is signed in
-            error.page_context["identity"] = person.identity
         raise error from None
     _record_launch(person, target, "launched", outcome.profile, request.space)
     # The presigned URL is a bearer credential: it goes in Location and nowhere else.
@@ -134,10 +132,7 @@ def status() -> Response:
     except ProfilePreparing as preparing:
         return preparing_page(preparing, request, target)
     except (PortalError, AwsError) as failure:
-        error = _as_page(failure)
-        if error.page_context.get("identity") is None:  # the page names who is signed in
-            error.page_context["identity"] = person.identity
-        raise error from None
+        raise _as_page(failure, person) from None
     return redirect(deep_link(base_url(), LaunchRequest(target.id, request.space, request.app, request.path)))
 
 
@@ -337,8 +332,12 @@ def signed_out() -> Response:
 
 
 # -- errors ---------------------------------------------------------------------------------------
-def _as_page(failure: PortalError | AwsError) -> PortalError:
-    return failure if isinstance(failure, PortalError) else for_aws(failure)
+def _as_page(failure: PortalError | AwsError, person: Person | None = None) -> PortalError:
+    """The page for a refusal: the logic's own, or the one for what AWS answered; it names who is signed in."""
+    error = failure if isinstance(failure, PortalError) else for_aws(failure)
+    if person is not None and error.page_context.get("identity") is None:
+        error.page_context["identity"] = person.identity
+    return error
 
 
 @app.exception_handler(AwsError)
