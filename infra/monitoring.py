@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, Duration, Fn
+from aws_cdk import Aws, CfnMapping, Duration, Fn
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -26,6 +26,8 @@ from constructs import Construct
 
 PERIOD = Duration.minutes(5)
 WIDGET_WIDTH = 12
+CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn",
+                   "aws-us-gov": "console.amazonaws-us-gov.com"}
 # Lambda writes a REPORT line per invocation; "Init Duration" marks a cold start, "Restore Duration" a SnapStart
 # restore (the function's platform logs are text).
 COLD_START_QUERY = "\n".join([
@@ -142,5 +144,8 @@ class PortalMonitoring(Construct):
 
     @property
     def dashboard_url(self) -> str:
-        return Fn.join("", ["https://", Aws.REGION, ".console.aws.amazon.com/cloudwatch/home?region=", Aws.REGION,
-                            "#dashboards/dashboard/", self.dashboard.dashboard_name])
+        # The console's domain depends on the partition, which an environment-agnostic template learns at deploy.
+        consoles = CfnMapping(self, "Console", mapping={partition: {"Domain": domain} for partition, domain in
+                                                        CONSOLE_DOMAINS.items()})
+        return Fn.join("", ["https://", consoles.find_in_map(Aws.PARTITION, "Domain"), "/cloudwatch/home?region=",
+                            Aws.REGION, "#dashboards/dashboard/", self.dashboard.dashboard_name])

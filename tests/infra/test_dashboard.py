@@ -81,10 +81,16 @@ def test_every_alarm_threshold_is_drawn_on_the_graph_of_its_metric(synth, name: 
 
 def test_without_waf_there_is_no_waf_widget_and_the_url_is_output(synth) -> None:
     assert not [title for title in widgets(synth("oidc-federation")) if title.startswith("What does WAF block?")]
-    url = flat(synth("default").json["Outputs"]["DashboardUrl"]["Value"])
+    template = synth("default").json
+    parts = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Join"][1]
     dashboard = synth("default").logical_id("AWS::CloudWatch::Dashboard")
-    assert url == (f"https://<AWS::Region>.console.aws.amazon.com/cloudwatch/home?region=<AWS::Region>"
-                   f"#dashboards/dashboard/<{dashboard}>")
+    # The console's domain by partition (the template does not know it before deploy), then region and name
+    mapping, partition, key = parts[1]["Fn::FindInMap"]
+    assert (partition, key) == ({"Ref": "AWS::Partition"}, "Domain")
+    assert {name: row["Domain"] for name, row in template["Mappings"][mapping].items()} == {
+        "aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
+    assert [parts[0], *(flat(part) for part in parts[2:])] == [
+        "https://", "/cloudwatch/home?region=", "<AWS::Region>", "#dashboards/dashboard/", f"<{dashboard}>"]
     # One dashboard per stack and region: dashboard names are per account
     name = synth("default").resources("AWS::CloudWatch::Dashboard")[dashboard]["Properties"]["DashboardName"]
     assert flat(name) == "SageMakerStudioPortal-<AWS::Region>"
