@@ -145,3 +145,18 @@ def test_default_title_is_sagemaker_studio():
         assert header(plain.get("/nowhere"), "Content-Type").startswith("text/html")
     finally:
         runtime.reset()
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in TEMPLATES.glob("*.html") if path.name != "base.html"))
+@pytest.mark.parametrize("context", [{}, {"cancelled": True, "profile_status": "Failed", "stuck": True}],
+                         ids=["plain", "variant"])
+def test_every_page_has_one_heading_that_its_title_repeats_with_the_portals_name(name, context):
+    from portal.pages import shared
+
+    body = shared().render(name, "en", base_url="https://p.example", portal_title="Acme ML", request_id="r",
+                           helpdesk=helpdesk_link("Call 555-0100"), retry_url="https://p.example/", address=None,
+                           entries=[], **context)
+    assert body.count("<h1") == 1
+    title, heading = title_and_heading(body)
+    assert heading and title == f"{heading} \u2013 Acme ML"
+    assert "Call 555-0100" in body
