@@ -26,6 +26,7 @@ from local._http import LocalServer
 from local.adapter import ApiGatewayAdapter, Handler
 from local.sagemaker_sim import SageMakerSim
 from local.seed import DEMO_DOMAIN_ID, DEMO_USERS, REGION, DemoUser
+from portal.settings_catalog import BY_ENV
 
 log = logging.getLogger("local.stack")
 
@@ -89,8 +90,9 @@ def portal_environment(
     env: dict[str, str | None] = {
         "PORTAL_SESSION_KEY": secrets.token_urlsafe(36),  # 48 characters, new every run
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal",
-        "POWERTOOLS_METRICS_NAMESPACE": "StudioPortal",
+        # As the stack sets them (portal.settings_catalog declares them)
+        "POWERTOOLS_SERVICE_NAME": BY_ENV["POWERTOOLS_SERVICE_NAME"].default,
+        "POWERTOOLS_METRICS_NAMESPACE": BY_ENV["POWERTOOLS_METRICS_NAMESPACE"].default,
     }
     if idp_url:
         env.update(
