@@ -77,10 +77,12 @@ def parse_groups(value: Any) -> list[str]:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, str) and item]
     if isinstance(value, str):
-        text = value.strip()
+        # Only the ASCII spaces of the list's own ", " are dropped: a name padded with a tab, NBSP or U+3000 is
+        # another group, not a cleaned-up ml-engineers.
+        text = value.strip(" ")
         if text.startswith("[") and text.endswith("]"):
             text = text[1:-1]
-        return [part.strip() for part in text.split(",") if part.strip()]
+        return [part.strip(" ") for part in text.split(",") if part.strip(" ")]
     return []
 
 

@@ -400,6 +400,9 @@ ML_ONLY = json.dumps([{"id": "ml", "label": "ML", "domain_id": "d-demo0portal01"
     ("Friends of ml-engineers", False),
     ("[not ml-engineers, Marketing]", False),
     ("ml-engineers\tMarketing", False),
+    ("ml-engineers\u00a0, Marketing", False),
+    ("Marketing,\u3000ml-engineers", False),
+    ("ml-engineers\n", False),
     (["Friends of ml-engineers"], False),
     ([" ml-engineers"], False),  # a list is taken as is
     ("Marketing, ml-engineers", True),

@@ -85,6 +85,8 @@ def test_targets_and_single_domain_are_exclusive():
     ("Friends of ml-engineers, Marketing", ["Friends of ml-engineers", "Marketing"]),
     ("[Friends of ml-engineers]", ["Friends of ml-engineers"]),
     ("ml-engineers\tx", ["ml-engineers\tx"]),
+    ("ml-engineers\u00a0, b", ["ml-engineers\u00a0", "b"]),
+    ("\tml-engineers", ["\tml-engineers"]),
     (None, []),
     (42, []),
     ([1, "x", None, "", " y "], ["x", " y "]),
