@@ -41,9 +41,11 @@ class Provisioning:
     user_settings: Mapping[str, Any] = field(default_factory=dict)
 
     def admits(self, identity: str) -> bool:
-        """The identity is an address whose domain is listed exactly (ASCII case aside; no subdomains)."""
-        local_part, at, domain = identity.rpartition("@")
-        return bool(at and local_part) and ascii_lower(domain) in self.email_domains
+        """The identity is an address with one '@' whose domain is listed exactly (ASCII case aside; no
+        subdomains). The profile name is made from what precedes the first '@', so a second one would let
+        "john.doe@partner.example@corp.example" take john-doe's name."""
+        local_part, at, domain = identity.partition("@")
+        return bool(at and local_part) and "@" not in domain and ascii_lower(domain) in self.email_domains
 
 
 @dataclass(frozen=True)

@@ -403,6 +403,7 @@ ML_ONLY = json.dumps([{"id": "ml", "label": "ML", "domain_id": "d-demo0portal01"
     ("ml-engineers\u00a0, Marketing", False),
     ("Marketing,\u3000ml-engineers", False),
     ("ml-engineers\n", False),
+    ("\u2028ml-engineers", False),
     (["Friends of ml-engineers"], False),
     ([" ml-engineers"], False),  # a list is taken as is
     ("Marketing, ml-engineers", True),
@@ -438,7 +439,7 @@ def provisioning():
 
 
 @pytest.mark.parametrize("email", ["john.doe@partner.example", "john.doe@sub.example.com", "john.doe@example.com.evil",
-                                   "john.doe@example.co\u043c"], ids=ascii)
+                                   "john.doe@example.co\u043c", "john.doe@partner.example@example.com"], ids=ascii)
 def test_T19_foreign_domains_cannot_squat_a_colleagues_profile_name(provisioning, email):
     # john.doe@partner.example maps to john-doe, which john-doe@example.com has not visited yet
     provisioning.sign_in(email=email)

@@ -90,6 +90,10 @@ def test_targets_and_single_domain_are_exclusive():
     (None, []),
     (42, []),
     ([1, "x", None, "", " y "], ["x", " y "]),
+    ("\u2028ml-engineers", ["\u2028ml-engineers"]),
+    ("Marketing,\u3000ml-engineers", ["Marketing", "\u3000ml-engineers"]),
+    ("ml-engineers\x85", ["ml-engineers\x85"]),
+    ("ml-engineers\t", ["ml-engineers\t"]),
 ])
 def test_groups_claim_shapes(claim, groups):
     assert parse_groups(claim) == groups
@@ -153,6 +157,10 @@ def test_start_up_fails_naming_email_domains_when_a_provisioning_target_lacks_it
     ("@corp.example", False),
     ("alice@corp.exampl\u0435", False),  # Cyrillic ie
     ("sub-1234", False),  # not an address: never provisioned
+    # Profile names come from what precedes the first '@' (john-doe), so a second '@' would let a foreign
+    # address end in a listed domain and take a colleague's name.
+    ("john.doe@partner.example@corp.example", False),
+    ("john.doe@@corp.example", False),
 ])
 def test_provisioning_admits_only_listed_email_domains(identity, admitted):
     (target,) = parse_targets(targets_json({"id": "a", "domain_id": "d-a", "provision": {
