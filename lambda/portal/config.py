@@ -135,6 +135,9 @@ def parse_session_keys(raw: str, name: str) -> tuple[str, ...]:
 
 # The authorization request's own parameters: PORTAL_OIDC_AUTHORIZE_PARAMS may add to them, never replace them.
 OWN_AUTHORIZE_PARAMS = ("state", "nonce", "redirect_uri", "client_id", "scope", "response_type")
+# Nor replace them another way: a request object's parameters supersede the query's (OIDC Core 6.1, RFC 9101),
+# and an answer in any response_mode but the query never reaches GET /callback.
+REPLACING_AUTHORIZE_PARAMS = ("request", "request_uri", "response_mode")
 
 
 def parse_authorize_params(raw: str, name: str) -> tuple[tuple[str, str], ...]:
@@ -147,6 +150,8 @@ def parse_authorize_params(raw: str, name: str) -> tuple[tuple[str, str], ...]:
         # Compared without case: an IdP that reads names loosely must not see a second "State".
         if key.lower() in OWN_AUTHORIZE_PARAMS or key.lower().startswith("code_challenge"):
             raise ConfigError(f"{name} may not set {key}: the portal sets it for every sign-in")
+        if key.lower() in REPLACING_AUTHORIZE_PARAMS:
+            raise ConfigError(f"{name} may not set {key}: it would replace the parameters the portal sets")
         if not key or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key + value):
             raise ConfigError(f"{name} holds an empty name or a control character")
     if len({key for key, _ in pairs}) != len(pairs):

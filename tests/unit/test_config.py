@@ -92,6 +92,10 @@ def test_extra_authorize_params_are_read_in_order():
     "state=mine", "nonce=1", "redirect_uri=https://evil.example", "client_id=other", "scope=openid",
     "response_type=token", "code_challenge=x", "code_challenge_method=plain", "identity_provider=a&State=b",
     "identity_provider", "prompt=login&prompt=none", "=x", "a=%0a",
+    # A request object's parameters replace the query's (OIDC Core 6.1, RFC 9101): state, nonce and
+    # redirect_uri by another name. Any response_mode but the query's never reaches GET /callback's query.
+    "request=eyJhbGciOiJub25lIn0.eyJzdGF0ZSI6Im1pbmUifQ.", "request_uri=https://evil.example/r",
+    "Request_URI=urn:x", "response_mode=form_post", "%73tate=mine",
 ])
 def test_authorize_params_may_not_replace_the_portals_own(raw):
     with pytest.raises(ConfigError, match="PORTAL_OIDC_AUTHORIZE_PARAMS"):
