@@ -134,7 +134,10 @@ class Access:
         return list(unique.values())
 
     # -- revoke ---------------------------------------------------------------------------------------------
-    def revoke(self, targets: Sequence[Target], identity: str, *, scan: bool, apply: bool) -> list[Report]:
+    def _each_profile(self, targets: Sequence[Target], identity: str, scan: bool,
+                      act: Callable[[Target, Found, str, Report], None]) -> list[Report]:
+        """Run ``act`` on every profile of this identity in every target, one report per profile (and one per
+        target where none was found or the search itself had something to say)."""
         owner = owner_value(claim_value({self._claim: identity}, self._claim))
         reports: list[Report] = []
         for target in targets:
@@ -146,10 +149,16 @@ class Access:
                 reports.append(found_report)
             for profile in found:
                 report = Report(where, profile.name)
-                self._revoke_profile(target, profile, owner, apply, report)
-                self._stop_apps(target, profile.name, apply, report)
+                act(target, profile, owner, report)
                 reports.append(report)
         return reports
+
+    def revoke(self, targets: Sequence[Target], identity: str, *, scan: bool, apply: bool) -> list[Report]:
+        def revoke_one(target: Target, profile: Found, owner: str, report: Report) -> None:
+            self._revoke_profile(target, profile, owner, apply, report)
+            self._stop_apps(target, profile.name, apply, report)
+
+        return self._each_profile(targets, identity, scan, revoke_one)
 
     def _revoke_profile(self, target: Target, profile: Found, owner: str, apply: bool, report: Report) -> None:
         client = self._client(target)
@@ -210,20 +219,9 @@ class Access:
 
     # -- restore --------------------------------------------------------------------------------------------
     def restore(self, targets: Sequence[Target], identity: str, *, scan: bool, apply: bool) -> list[Report]:
-        owner = owner_value(claim_value({self._claim: identity}, self._claim))
-        reports: list[Report] = []
-        for target in targets:
-            where = f"{target.id} ({target.domain_id})"
-            found_report = Report(where)
-            found = self.find(target, identity, scan, found_report)
-            if found_report.lines or not found:
-                found_report.lines = found_report.lines or ["no profile of theirs"]
-                reports.append(found_report)
-            for profile in found:
-                report = Report(where, profile.name)
-                self._restore_profile(target, profile, owner, apply, report)
-                reports.append(report)
-        return reports
+        return self._each_profile(targets, identity, scan,
+                                  lambda target, profile, owner, report:
+                                  self._restore_profile(target, profile, owner, apply, report))
 
     def _restore_profile(self, target: Target, profile: Found, owner: str, apply: bool, report: Report) -> None:
         client = self._client(target)
