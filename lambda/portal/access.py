@@ -252,37 +252,26 @@ class Access:
 
     # -- who ------------------------------------------------------------------------------------------------
     def who(self, targets: Sequence[Target], identity: str, *, scan: bool) -> list[Report]:
-        claim_value({self._claim: identity}, self._claim)
-        owner = owner_value(identity)
-        reports: list[Report] = []
-        for target in targets:
-            where = f"{target.id} ({target.domain_id})"
-            found_report = Report(where)
-            found = self.find(target, identity, scan, found_report)
-            if found_report.lines or not found:
-                found_report.lines = found_report.lines or ["no profile of theirs"]
-                reports.append(found_report)
-            for profile in found:
-                report = Report(where, profile.name)
-                tagged = profile.tags.get(self._owner_tag)
-                report.say(f"owner tag {self._owner_tag}={tagged!r}" if tagged is not None else "no owner tag")
-                revocation = parse(profile.tags.get(REVOKED_TAG))
-                if revocation is None:
-                    report.say("not revoked")
-                else:
-                    whose = "theirs" if revocation.names(owner) else f"names {revocation.owner!r}"
-                    report.say(f"REVOKED at {revocation.at or '(time not recorded)'} ({whose})")
-                try:
-                    running = [app for app in self.apps(target, profile.name) if app.running]
-                except _AWS_FAILURES as error:
-                    report.fail("listing the apps", error)
-                    running = []
-                for app in running:
-                    report.say(f"running: {app.app_type} {app.name} {app.where()} ({app.status})")
-                if not running and not report.failed:
-                    report.say("no running apps")
-                reports.append(report)
-        return reports
+        def describe(target: Target, profile: Found, owner: str, report: Report) -> None:
+            tagged = profile.tags.get(self._owner_tag)
+            report.say(f"owner tag {self._owner_tag}={tagged!r}" if tagged is not None else "no owner tag")
+            revocation = parse(profile.tags.get(REVOKED_TAG))
+            if revocation is None:
+                report.say("not revoked")
+            else:
+                whose = "theirs" if revocation.names(owner) else f"names {revocation.owner!r}"
+                report.say(f"REVOKED at {revocation.at or '(time not recorded)'} ({whose})")
+            try:
+                running = [app for app in self.apps(target, profile.name) if app.running]
+            except _AWS_FAILURES as error:
+                report.fail("listing the apps", error)
+                running = []
+            for app in running:
+                report.say(f"running: {app.app_type} {app.name} {app.where()} ({app.status})")
+            if not running and not report.failed:
+                report.say("no running apps")
+
+        return self._each_profile(targets, identity, scan, describe)
 
     # -- Cognito --------------------------------------------------------------------------------------------
     def cognito(self, user_pool_id: str, identity: str, username: str | None, *, disable: bool,
