@@ -4,22 +4,29 @@ context has little time left. The answer must leave at least one second before
 ``context.get_remaining_time_in_millis()`` runs out (API Gateway would otherwise answer a bare 502/504).
 
 The local runner's context counts down from its function timeout, which each test sets for the one request
-it times (the set-up runs with plenty of time)."""
+it times (the set-up runs with plenty of time). The local server runs each invocation on a thread of its own;
+Lambda runs the handler on the main thread, where calls are interrupted in place (portal/deadline.py), so the
+requests that reach each dependency are timed on the main thread too."""
 
+import threading
 import time
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from local.adapter import LambdaContext
 from local.seed import demo_targets_json
 from local.stack import running_stack
-from tests.support.http_client import Browser
+from tests.support.events import event_for_url
+from tests.support.http_client import Browser, Reply
 from tests.support.idp_server import misbehaving_idp
 
 HANG_SECONDS = 60  # far past any budget: the IdP holds the request until the test lets go
 SIM_HANG_SECONDS = 8  # past botocore's 5 s read timeout: every attempt hangs
 MARGIN = 1.0
 BUDGETS = [3.0, 2.0]  # seconds left in the Lambda context; the second leaves 0.25 s (warm) or none (cold) for dependencies
+WHERE = ["request thread", "main thread"]  # where the handler runs: the local server's thread, or as in Lambda
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +69,26 @@ def sign_in(stack, idp, browser, email="alice@example.com", groups=("ml-team",))
     return query["state"][0]
 
 
-def timed_within(stack, budget, browser, path):
+def timed_within(stack, budget, browser, path, where="request thread"):
     """The request with ``budget`` seconds in the Lambda context: its reply and how long it took."""
+    if where == "main thread":
+        return invoked_on_the_main_thread(stack, budget, browser, path)
     stack.adapter.function_timeout_seconds = budget
     started = time.monotonic()
     reply = browser.request("GET", stack.portal_url + path)
     return reply, time.monotonic() - started
+
+
+def invoked_on_the_main_thread(stack, budget, browser, path):
+    assert threading.current_thread() is threading.main_thread()
+    handler = stack.adapter.load()
+    event = event_for_url(path, cookies=dict(browser.cookies))
+    started = time.monotonic()
+    result = handler(event, LambdaContext(aws_request_id=str(uuid.uuid4()), deadline=started + budget))
+    elapsed = time.monotonic() - started
+    headers = [*((result.get("headers") or {}).items()),
+               *((name, value) for name, values in (result.get("multiValueHeaders") or {}).items() for value in values)]
+    return Reply(result["statusCode"], headers, result["body"].encode()), elapsed
 
 
 def assert_portal_page_in_time(reply, elapsed, budget, status, text):
@@ -82,19 +103,21 @@ def hang_sagemaker(stack):
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
-def test_sign_in_with_the_idp_hanging(stack, idp, budget):
+@pytest.mark.parametrize("where", WHERE)
+def test_sign_in_with_the_idp_hanging(stack, idp, budget, where):
     idp.faults["/.well-known/openid-configuration"] = "slow"
-    reply, elapsed = timed_within(stack, budget, Browser(), "/")
+    reply, elapsed = timed_within(stack, budget, Browser(), "/", where)
     assert_portal_page_in_time(reply, elapsed, budget, 502, "sign-in service is not answering")
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
 @pytest.mark.parametrize("endpoint", ["/token", "/jwks"])
-def test_callback_with_the_idp_hanging(stack, idp, budget, endpoint):
+@pytest.mark.parametrize("where", WHERE)
+def test_callback_with_the_idp_hanging(stack, idp, budget, endpoint, where):
     browser = Browser()
     state = sign_in(stack, idp, browser)
     idp.faults[endpoint] = "slow"
-    reply, elapsed = timed_within(stack, budget, browser, f"/callback?code=c0de&state={state}")
+    reply, elapsed = timed_within(stack, budget, browser, f"/callback?code=c0de&state={state}", where)
     assert_portal_page_in_time(reply, elapsed, budget, 502, "sign-in service is not answering")
     assert "__Host-portal-session" not in browser.cookies
 
@@ -108,10 +131,11 @@ def signed_in(stack, idp, **claims):
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
-def test_launch_with_sagemaker_hanging(stack, idp, budget):
+@pytest.mark.parametrize("where", WHERE)
+def test_launch_with_sagemaker_hanging(stack, idp, budget, where):
     browser = signed_in(stack, idp)
     hang_sagemaker(stack)
-    reply, elapsed = timed_within(stack, budget, browser, "/?target=demo")
+    reply, elapsed = timed_within(stack, budget, browser, "/?target=demo", where)
     assert_portal_page_in_time(reply, elapsed, budget, 503, "can't be opened right now")
 
 
@@ -132,7 +156,8 @@ def test_status_with_sagemaker_hanging(stack, idp, budget):
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
-def test_launch_with_everything_hanging_on_a_cold_container(stack, idp, budget):
+@pytest.mark.parametrize("where", WHERE)
+def test_launch_with_everything_hanging_on_a_cold_container(stack, idp, budget, where):
     # Signed in on one container; the next request lands on a fresh one with the IdP and SageMaker both hung
     browser = signed_in(stack, idp)
     from portal import runtime
@@ -141,5 +166,5 @@ def test_launch_with_everything_hanging_on_a_cold_container(stack, idp, budget):
     for path in ("/.well-known/openid-configuration", "/jwks", "/token"):
         idp.faults[path] = "slow"
     hang_sagemaker(stack)
-    reply, elapsed = timed_within(stack, budget, browser, "/?target=demo")
+    reply, elapsed = timed_within(stack, budget, browser, "/?target=demo", where)
     assert_portal_page_in_time(reply, elapsed, budget, 503, "can't be opened right now")

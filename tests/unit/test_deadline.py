@@ -68,3 +68,87 @@ def test_a_containers_first_page_gets_a_larger_reserve(monkeypatch):
     with deadline.request_deadline(Context(25_000)):
         allowed = 25.0 - MARGIN_SECONDS - FIRST_PAGE_RESERVE_SECONDS
         assert allowed - 0.05 < deadline.remaining() <= allowed
+
+
+def test_on_the_main_thread_a_call_runs_in_place_and_a_hanging_read_ends_at_the_deadline():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()  # accepted, never answered
+        try:
+            with deadline.request_deadline(Context(2_000)):
+                assert deadline.call("where", threading.current_thread) is threading.main_thread()
+                started = time.monotonic()
+                with pytest.raises(DeadlineExceeded):
+                    deadline.call("hanging read", client.recv, 1)
+                elapsed = time.monotonic() - started
+        finally:
+            client.close()
+            peer.close()
+    assert elapsed <= 2.0 - MARGIN_SECONDS - PAGE_RESERVE_SECONDS + 0.1
+
+
+def test_code_below_the_call_that_catches_every_exception_cannot_keep_it_past_the_deadline():
+    def stubborn() -> None:
+        for _ in range(300):  # 30 s unless interrupted
+            try:
+                time.sleep(0.1)
+            except Exception:  # noqa: S112  (what a retry loop does)
+                continue
+
+    with deadline.request_deadline(Context(2_000)):
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            deadline.call("stubborn", stubborn)
+        elapsed = time.monotonic() - started
+    assert elapsed <= 2.0 - MARGIN_SECONDS - PAGE_RESERVE_SECONDS + 0.1
+
+
+def test_no_timer_is_left_running_after_a_call_and_a_late_alarm_changes_nothing():
+    import signal
+
+    with deadline.request_deadline(Context(10_000)):
+        assert deadline.call("quick", lambda: 1) == 1
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        signal.raise_signal(signal.SIGALRM)  # as if the timer had fired just as the call ended
+        assert deadline.call("next", lambda: 2) == 2
+
+
+def test_off_the_main_thread_a_call_is_still_given_up_on_at_the_deadline():
+    outcome = {}
+
+    def request() -> None:
+        released = threading.Event()
+        with deadline.request_deadline(Context(2_000)):
+            started = time.monotonic()
+            try:
+                deadline.call("hanging", released.wait, 30)
+            except DeadlineExceeded:
+                outcome["elapsed"] = time.monotonic() - started
+        released.set()
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join(10)
+    assert outcome["elapsed"] <= 2.0 - MARGIN_SECONDS - PAGE_RESERVE_SECONDS + 0.1
+
+
+def test_someone_elses_alarm_handler_is_left_alone_and_calls_go_to_a_worker(monkeypatch):
+    import signal
+
+    def theirs(signum, frame):
+        raise AssertionError("the portal must not set off someone else's alarm")
+
+    previous = signal.signal(signal.SIGALRM, theirs)
+    monkeypatch.setattr(deadline, "_installed", None)
+    try:
+        released = threading.Event()
+        with deadline.request_deadline(Context(2_000)):
+            assert deadline.call("where", threading.current_thread) is not threading.main_thread()
+            with pytest.raises(DeadlineExceeded):
+                deadline.call("hanging", released.wait, 30)
+        released.set()
+        assert signal.getsignal(signal.SIGALRM) is theirs
+    finally:
+        signal.signal(signal.SIGALRM, previous)
