@@ -55,8 +55,12 @@ def _bad(message: Text) -> BadRequest:
     return BadRequest(message, message=message)
 
 
+_NOTHING_ASKED = LaunchRequest()
+
+
 def parse_launch_request(query: Mapping[str, list[str]] | None) -> LaunchRequest:
-    query = query or {}
+    if not query:
+        return _NOTHING_ASKED  # the bookmark
     values: dict[str, str | None] = {}
     for name in KNOWN_PARAMETERS:
         given = query.get(name) or []

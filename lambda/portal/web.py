@@ -32,11 +32,14 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 
 # -- request helpers ------------------------------------------------------------------------------
 def request_cookies() -> dict[str, str]:
-    headers = app.current_event.multi_value_headers or {}
-    values = [value for name, listed in headers.items() if name.lower() == "cookie" for value in listed or []]
+    # From the event as API Gateway sent it (its shape checked by is_rest_api_event): Powertools' header views
+    # build a case-insensitive copy of every header on each access.
+    event = app.current_event.raw_event
+    multi: dict[str, list[str]] = event.get("multiValueHeaders") or {}
+    values = [value for name, listed in multi.items() if name.lower() == "cookie" for value in listed]
     if not values:
-        single = app.current_event.headers.get("cookie")
-        values = [single] if single else []
+        single: dict[str, str] = event.get("headers") or {}
+        values = [value for name, value in single.items() if name.lower() == "cookie" and value][:1]
     jar: dict[str, str] = {}
     for header in values:
         for pair in header.split(";"):
@@ -178,14 +181,20 @@ def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | Non
 
 
 def _is_str_map(value: Any, multi: bool) -> bool:
+    # Written out (exact types, one loop) rather than with all(): it runs over every header on every request.
     if value is None:
         return True
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         return False
-    if multi:
-        return all(isinstance(key, str) and isinstance(items, list) and all(isinstance(item, str) for item in items)
-                   for key, items in value.items())
-    return all(isinstance(key, str) and isinstance(item, str) for key, item in value.items())
+    for key, item in value.items():
+        if type(key) is not str:
+            return False
+        if not multi:
+            if type(item) is not str:
+                return False
+        elif type(item) is not list or any(type(part) is not str for part in item):
+            return False
+    return True
 
 
 def is_rest_api_event(event: Any) -> bool:

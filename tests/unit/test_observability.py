@@ -1,0 +1,105 @@
+"""The portal's log lines: LineFormatter writes exactly the line Powertools' own formatter writes."""
+
+import logging
+import sys
+
+import pytest
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portal.observability import LineFormatter, logger
+
+# What inject_lambda_context and the Logger append to every line of the portal's
+LAMBDA_KEYS = {"service": "sagemaker-studio-portal", "cold_start": False, "function_name": "portal",
+               "function_memory_size": 512, "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:portal",
+               "function_request_id": "00000000-0000-0000-0000-000000000000", "correlation_id": "c0ffee",
+               "sampling_rate": None}
+TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def formatters(**keys):
+    ours, reference = LineFormatter(json_deserializer=str), LambdaPowertoolsFormatter(json_deserializer=str)
+    for formatter in (ours, reference):
+        formatter.append_keys(**{**LAMBDA_KEYS, **keys})
+    return ours, reference
+
+
+def record(message="launch", level=logging.INFO, args=(), extra=None, exc_info=None):
+    made = logging.getLogger("portal-test").makeRecord("portal-test", level, __file__, 42, message, args, exc_info,
+                                                       func="_record_launch", extra=extra)
+    return made
+
+
+@pytest.fixture
+def powertools_path(monkeypatch):
+    """How many lines took Powertools' own path through LineFormatter."""
+    taken = []
+    original = LambdaPowertoolsFormatter.format
+
+    def counted(self, log_record):
+        if isinstance(self, LineFormatter):
+            taken.append(log_record)
+        return original(self, log_record)
+
+    monkeypatch.setattr(LambdaPowertoolsFormatter, "format", counted)
+    return taken
+
+
+extra_keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12).filter(
+    lambda key: key not in logging.LogRecord("x", 0, "", 0, "", (), None).__dict__ and key not in
+    ("message", "asctime", "location", "timestamp", "level"))
+extra_values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30),
+                         st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(),
+                                                                                    max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(extra=st.dictionaries(extra_keys, extra_values, max_size=6), message=st.text(max_size=40),
+       level=st.sampled_from([logging.INFO, logging.WARNING, logging.ERROR]), traced=st.booleans())
+def test_a_plain_record_is_written_as_powertools_writes_it_without_taking_its_path(extra, message, level, traced):
+    ours, reference = formatters()
+    plain = record(message, level, extra=extra)
+    taken = []
+    original = LambdaPowertoolsFormatter.format
+    LambdaPowertoolsFormatter.format = lambda self, log_record: taken.append(1) or original(self, log_record)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            if traced:
+                patch.setenv("_X_AMZN_TRACE_ID", TRACE)
+            else:
+                patch.delenv("_X_AMZN_TRACE_ID", raising=False)
+            assert ours.format(plain) == original(reference, plain)
+    finally:
+        LambdaPowertoolsFormatter.format = original
+    assert taken == []  # the shorter way was the one taken
+
+
+def test_records_it_does_not_shorten_take_powertools_path_and_come_out_the_same(powertools_path, monkeypatch):
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = record("request failed", logging.ERROR, exc_info=sys.exc_info())
+    cases = [(formatters(), failed), (formatters(), record("x %s", args=("y",))),
+             (formatters(location="%(module)s:%(lineno)d"), record()),  # a template of its own
+             (formatters(level="%(levelno)s"), record())]
+    for (ours, reference), line in cases:
+        assert ours.format(line) == LambdaPowertoolsFormatter.format(reference, line)
+    assert len(powertools_path) == len(cases)
+
+
+def test_keys_appended_per_thread_are_written_too(powertools_path):
+    ours, reference = formatters()
+    ours.thread_safe_append_keys(tenant="blue", location="%(funcName)s:%(lineno)d")
+    try:
+        line = record(extra={"identity": "alice@example.com"})
+        assert '"tenant":"blue"' in ours.format(line)
+        assert ours.format(line) == LambdaPowertoolsFormatter.format(reference, line)  # it sees them too
+    finally:
+        ours.thread_safe_clear_keys()
+    assert powertools_path == []  # the shorter way, with them
+
+
+def test_the_portals_logger_writes_its_lines_through_it():
+    assert isinstance(logger.registered_formatter, LineFormatter)
