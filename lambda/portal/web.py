@@ -192,8 +192,12 @@ def _is_str_map(value: Any, multi: bool) -> bool:
         if not multi:
             if type(item) is not str:
                 return False
-        elif type(item) is not list or any(type(part) is not str for part in item):
+            continue
+        if type(item) is not list:
             return False
+        for part in item:
+            if type(part) is not str:
+                return False
     return True
 
 
