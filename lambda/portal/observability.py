@@ -22,10 +22,12 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or BY_ENV["POWERTOOLS_SERVIC
 LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "jwt", "aws_xray_sdk", "jinja2",
                    "aws_lambda_powertools")
 
-# Fields no log line of the portal's carries; computing them is a third of a LogRecord's cost.
+# Fields no log line of the portal's carries; computing them is a third of a LogRecord's cost (the asyncio task
+# too: Powertools' event handler imports asyncio, and each record would then ask it for the current task).
 logging.logThreads = False
 logging.logProcesses = False
 logging.logMultiprocessing = False
+logging.logAsyncioTasks = False
 
 
 class LineFormatter(LambdaPowertoolsFormatter):
