@@ -174,9 +174,20 @@ def bundle_size() -> str:
     return f"{unzipped / 1e6:.1f} MB unzipped, {size / 1e6:.1f} MB zipped, {len(files)} files"
 
 
+def paired_ratios(runs: dict[str, list[dict]], figure: str, over: str, which: str) -> list[float]:
+    return [mine[figure] / reference[figure] for reference, mine in zip(runs[over], runs[which], strict=True)]
+
+
 def paired_ratio(runs: dict[str, list[dict]], figure: str, over: str = "bare", which: str = "portal") -> float:
-    return statistics.median(mine[figure] / reference[figure]
-                             for reference, mine in zip(runs[over], runs[which], strict=True))
+    return statistics.median(paired_ratios(runs, figure, over, which))
+
+
+def spread(ratios: list[float]) -> str:
+    """The rounds' quartiles: how far one round's ratio is from another's (process to process)."""
+    if len(ratios) < 4:
+        return ""
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return f"; rounds' quartiles {low:.2f}-{high:.2f}x"
 
 
 def report(runs: dict[str, list[dict]]) -> None:
@@ -207,7 +218,8 @@ def report(runs: dict[str, list[dict]]) -> None:
           f"(target <= 1.3x)")
     print(f"  warm launch bare {median('bare', 'warm') * 1000:.2f} ms, floor {median('floor', 'warm') * 1000:.2f} ms, "
           f"portal {median('portal', 'warm') * 1000:.2f} ms ({rounds} of {WARM_REQUESTS} launches)")
-    print(f"    portal/floor {paired_ratio(runs, 'warm', over='floor'):.2f}x (target <= 1.10x); floor/bare "
+    print(f"    portal/floor {paired_ratio(runs, 'warm', over='floor'):.2f}x (target <= 1.10x"
+          f"{spread(paired_ratios(runs, 'warm', 'floor', 'portal'))}); floor/bare "
           f"{paired_ratio(runs, 'warm', which='floor'):.2f}x, portal/bare {paired_ratio(runs, 'warm'):.2f}x (reported)")
     print(f"  AWS calls per warm launch: bare {median('bare', 'warm_calls'):.2f}, "
           f"floor {median('floor', 'warm_calls'):.2f}, portal {median('portal', 'warm_calls'):.2f} (target 1)")
