@@ -27,7 +27,7 @@ LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "jwt", "aws_xra
 logging.logThreads = False
 logging.logProcesses = False
 logging.logMultiprocessing = False
-logging.logAsyncioTasks = False
+logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+, not in typeshed yet
 
 
 class LineFormatter(LambdaPowertoolsFormatter):
