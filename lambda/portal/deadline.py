@@ -3,23 +3,23 @@
 Every request ends with the portal's own page at least MARGIN_SECONDS before the function's time runs out
 (``context.get_remaining_time_in_millis()``), and never after API Gateway's 29 s, which would answer a bare
 504 in its place. Timeouts and retries are therefore not added up per call: each call to a dependency runs
-until the request's deadline (less what the page takes to render) and no longer, however it misbehaves
-(hangs, trickles, answers slowly, retries).
+on a worker thread and is waited for only until the request's deadline (less what the page takes to render),
+however it misbehaves (hangs, trickles, answers slowly, retries). A call given up on finishes, or fails, on
+its own; its answer is dropped, and the IdP or AWS client below it stops retrying once it sees the deadline
+passed (``check``).
 
-On the main thread, where Lambda runs the handler, the call runs in place under an interval timer: at the
-deadline SIGALRM interrupts it (a blocked socket read or connect included; PEP 475) and it ends with
-DeadlineExceeded. A thread hop per call cost a warm launch 0.3-0.7 ms here (docs/performance.md), a third of
-the launch. Elsewhere (the local server's request threads, a call made side by side with another) the call runs
-on a worker thread and is waited for until the deadline; a call given up on there finishes, or fails, on its
-own, its answer dropped. Either way the IdP or AWS client below it makes no further attempt once it sees the
-deadline passed (``check``).
+Also on the main thread, where Lambda runs the handler. A call run there in place and interrupted at the deadline
+by SIGALRM would save the hop (about 0.25 ms of a warm launch against the local simulator, docs/performance.md),
+and was tried and reviewed: an exception raised asynchronously can land between a lock's acquire and the
+``with`` that releases it (``threading.Condition.__enter__`` is Python code, and urllib3's connection pool
+queue uses one), leaving a client's pool locked for the container's life; it can abort a library's clean-up and
+put a half-read connection back in the pool for the next request; and a DNS lookup in the C library does not
+give way to it. A worker that is given up on is only abandoned.
 """
 
 from __future__ import annotations
 
 import contextvars
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,9 +36,6 @@ PAGE_RESERVE_SECONDS = 0.75
 FIRST_PAGE_RESERVE_SECONDS = 1.25
 # API Gateway's REST integration timeout: an answer later than this is replaced by its own 504.
 API_GATEWAY_SECONDS = 29.0
-# Once the deadline has passed the timer fires again at this interval until the call has ended, in case
-# something below it caught the first interruption.
-_ALARM_REPEAT_SECONDS = 0.05
 # Calls given up on keep their worker until their own timeouts end them (2 s connect, 4-5 s read, a retry).
 _WORKERS = 16
 
@@ -98,57 +95,10 @@ def call(what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return function(*args, **kwargs)
     if left <= 0:
         raise DeadlineExceeded(what)
-    if threading.current_thread() is threading.main_thread() and _alarm_installed():
-        return _in_place(what, left, function, args, kwargs)
     # The worker sees this request's context: its deadline, and credentials bound to the call.
     future = _pool.submit(contextvars.copy_context().run, function, *args, **kwargs)
     try:
         return future.result(timeout=left)
     except FutureTimeout:
         future.cancel()
-        raise DeadlineExceeded(what) from None
-
-
-class _Interrupted(BaseException):
-    """Raised by the alarm inside a call. Not an Exception, so that no ``except Exception`` below the call
-    (botocore's retry loop, for one) can take it for the dependency's own failure; ``_in_place`` turns it into
-    DeadlineExceeded."""
-
-
-_armed = False  # a call is running in place on the main thread, under the timer
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    if _armed:
-        raise _Interrupted
-
-
-_installed: bool | None = None
-
-
-def _alarm_installed() -> bool:
-    """Whether SIGALRM is the portal's (installed on first use, on the main thread); never takes it from
-    someone who set their own handler: calls then run on workers."""
-    global _installed
-    if _installed is None:
-        _installed = signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, _on_alarm)
-        if _installed:
-            signal.signal(signal.SIGALRM, _on_alarm)
-    return _installed
-
-
-def _in_place(what: str, left: float, function: Callable[..., T], args: tuple[Any, ...],
-              kwargs: dict[str, Any]) -> T:
-    global _armed
-    if _armed:
-        return function(*args, **kwargs)  # a call made inside a call: the outer one's timer stands
-    try:
-        try:
-            _armed = True
-            signal.setitimer(signal.ITIMER_REAL, left, _ALARM_REPEAT_SECONDS)
-            return function(*args, **kwargs)
-        finally:
-            _armed = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    except _Interrupted:  # also when the alarm came as the call ended, before the timer was cleared
         raise DeadlineExceeded(what) from None

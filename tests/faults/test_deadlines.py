@@ -5,8 +5,7 @@ context has little time left. The answer must leave at least one second before
 
 The local runner's context counts down from its function timeout, which each test sets for the one request
 it times (the set-up runs with plenty of time). The local server runs each invocation on a thread of its own;
-Lambda runs the handler on the main thread, where calls are interrupted in place (portal/deadline.py), so the
-requests that reach each dependency are timed on the main thread too."""
+Lambda runs the handler on the main thread, so the requests that reach each dependency are timed there too."""
 
 import threading
 import time
