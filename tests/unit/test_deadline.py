@@ -168,4 +168,4 @@ def test_calls_given_up_on_anywhere_in_an_http_exchange_leave_the_client_usable(
         with deadline.request_deadline(Context(10_000)):
             started = time.monotonic()
             assert client.get_json(url) == {"keys": []}
-            assert time.monotonic() - started < 1.0
+            assert time.monotonic() - started < 3.0  # not held until the deadline by a stuck pool
