@@ -1,10 +1,9 @@
 """The only module that talks to AWS: SageMaker, STS and Secrets Manager.
 
-Every AWS error goes through one translation point, ``_signal`` (in ``AwsGateway._call``, and through
-:func:`translated` for the admin commands' calls), into AWS-level signals (``AwsNotFound``, ``AwsDenied``,
-``AwsThrottling`` ...), so nothing above this module sees botocore; which page a person sees is decided above
-it (``portal.errors.for_aws`` and the logic modules). Clients are created lazily and reused for the life of the
-container.
+Every AWS error goes through one translation point, :func:`translated` (used by ``AwsGateway._call``), into
+AWS-level signals (``AwsNotFound``, ``AwsDenied``, ``AwsThrottling`` ...), so nothing above this module sees
+botocore; which page a person sees is decided above it (``portal.errors.for_aws`` and the logic modules).
+Clients are created lazily and reused for the life of the container.
 """
 
 from __future__ import annotations
@@ -187,7 +186,6 @@ class Domain:
 
 
 def _signal(error: Exception, operation: str) -> AwsError:
-    """The AWS-level signal for botocore's ``error`` in ``operation``."""
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -406,10 +404,9 @@ class AwsGateway:
             client, credentials = client.client, client.credentials
         bound = _CALL_CREDENTIALS.set(credentials)
         try:
-            # Retries and timeouts included, the call gets what is left of the request's time, no more.
-            return deadline.call(operation, getattr(client, xform_name(operation)), **request)
-        except (ClientError, BotoCoreError) as error:
-            raise _signal(error, operation) from None
+            with translated(operation):
+                # Retries and timeouts included, the call gets what is left of the request's time, no more.
+                return deadline.call(operation, getattr(client, xform_name(operation)), **request)
         except DeadlineExceeded:
             raise AwsDown(operation, "no answer in time") from None
         finally:

@@ -29,6 +29,8 @@ logging.logProcesses = False
 logging.logMultiprocessing = False
 logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+, not in typeshed yet
 
+_RESERVED = frozenset(RESERVED_LOG_ATTRS)
+
 
 class LineFormatter(LambdaPowertoolsFormatter):
     """Powertools' own formatter, taking a shorter way to the same line for a plain record.
@@ -70,7 +72,6 @@ class LineFormatter(LambdaPowertoolsFormatter):
         return self.serialize(log={key: value for key, value in line.items() if value is not None})
 
 
-_RESERVED = frozenset(RESERVED_LOG_ATTRS)
 # The portal's messages are constant strings, never JSON: Powertools would otherwise try json.loads on each one
 # (and build a JSONDecodeError) before writing it, about a tenth of the audit line's cost on every launch.
 logger = Logger(service=SERVICE, logger_formatter=LineFormatter(json_deserializer=str))

@@ -32,14 +32,11 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 
 # -- request helpers ------------------------------------------------------------------------------
 def request_cookies() -> dict[str, str]:
-    # From the event as API Gateway sent it (its shape checked by is_rest_api_event): Powertools' header views
-    # build a case-insensitive copy of every header on each access.
-    event = app.current_event.raw_event
-    multi: dict[str, list[str]] = event.get("multiValueHeaders") or {}
-    values = [value for name, listed in multi.items() if name.lower() == "cookie" for value in listed]
+    headers = app.current_event.multi_value_headers or {}
+    values = [value for name, listed in headers.items() if name.lower() == "cookie" for value in listed or []]
     if not values:
-        single: dict[str, str] = event.get("headers") or {}
-        values = [value for name, value in single.items() if name.lower() == "cookie" and value][:1]
+        single = app.current_event.headers.get("cookie")
+        values = [single] if single else []
     jar: dict[str, str] = {}
     for header in values:
         for pair in header.split(";"):
@@ -181,24 +178,14 @@ def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | Non
 
 
 def _is_str_map(value: Any, multi: bool) -> bool:
-    # Written out (exact types, one loop) rather than with all(): it runs over every header on every request.
     if value is None:
         return True
-    if type(value) is not dict:
+    if not isinstance(value, dict):
         return False
-    for key, item in value.items():
-        if type(key) is not str:
-            return False
-        if not multi:
-            if type(item) is not str:
-                return False
-            continue
-        if type(item) is not list:
-            return False
-        for part in item:
-            if type(part) is not str:
-                return False
-    return True
+    if multi:
+        return all(isinstance(key, str) and isinstance(items, list) and all(isinstance(item, str) for item in items)
+                   for key, items in value.items())
+    return all(isinstance(key, str) and isinstance(item, str) for key, item in value.items())
 
 
 def is_rest_api_event(event: Any) -> bool:

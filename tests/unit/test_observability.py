@@ -26,9 +26,8 @@ def formatters(**keys):
 
 
 def record(message="launch", level=logging.INFO, args=(), extra=None, exc_info=None):
-    made = logging.getLogger("portal-test").makeRecord("portal-test", level, __file__, 42, message, args, exc_info,
-                                                       func="_record_launch", extra=extra)
-    return made
+    return logging.getLogger("portal-test").makeRecord("portal-test", level, __file__, 42, message, args, exc_info,
+                                                        func="_record_launch", extra=extra)
 
 
 @pytest.fixture
