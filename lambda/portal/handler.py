@@ -15,7 +15,7 @@ from portal import (
     routes,  # noqa: F401  (registers the routes on the resolver)
     runtime,
 )
-from portal.deadline import request_deadline
+from portal.deadline import request_deadline, share_one_cpu
 from portal.observability import logger, metrics, trace_handler
 from portal.web import app, is_rest_api_event
 
@@ -33,6 +33,8 @@ def handler(event: dict, context: Any) -> dict:
         return app.resolve(event, context)
 
 
+# Before anything starts a worker thread: they inherit the handler's CPU (portal/deadline.py).
+share_one_cpu()
 # SnapStart's init (once per published version) builds and warms everything here, so that a restored copy's
 # first request does only its own work; an ordinary cold start builds on first use (portal/runtime.py).
 runtime.initialise()

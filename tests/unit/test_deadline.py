@@ -1,7 +1,12 @@
 """The request's deadline: what it allows, and calls given up on when they would answer after it."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +118,40 @@ def test_calls_given_up_on_anywhere_in_an_http_exchange_leave_the_client_usable(
             started = time.monotonic()
             assert client.get_json(url) == {"keys": []}
             assert time.monotonic() - started < 3.0  # not held until the deadline by a stuck pool
+
+
+# A fresh interpreter: pinning this test process would pin everything it starts afterwards.
+_CPU_PROBE = """
+import json, os, sys
+from portal import deadline
+kept = deadline.share_one_cpu(json.loads(sys.argv[1]))
+with deadline.request_deadline(None):
+    worker = deadline.call("probe", os.sched_getaffinity, 0)
+print(json.dumps({"kept": sorted(kept) if kept else None, "main": sorted(os.sched_getaffinity(0)),
+                  "worker": sorted(worker)}))
+"""
+
+
+def _cpus_seen(environ: dict[str, str]) -> dict:
+    lambda_dir = Path(deadline.__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", _CPU_PROBE, json.dumps(environ)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(lambda_dir)}, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+needs_two_cpus = pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                                    reason="needs a machine with two CPUs or more")
+
+
+@needs_two_cpus
+@pytest.mark.parametrize("marker", ["AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "AWS_LAMBDA_INITIALIZATION_TYPE"])
+def test_in_lambda_the_handler_and_the_workers_it_hands_calls_to_share_one_cpu(marker):
+    seen = _cpus_seen({marker: "set by Lambda"})
+    one = [min(os.sched_getaffinity(0))]
+    assert seen == {"kept": one, "main": one, "worker": one}
+
+
+@needs_two_cpus
+def test_outside_lambda_the_process_keeps_every_cpu():
+    everything = sorted(os.sched_getaffinity(0))
+    assert _cpus_seen({"AWS_REGION": "eu-west-1"}) == {"kept": None, "main": everything, "worker": everything}
