@@ -11,18 +11,38 @@ restore         the import is the init (the environment says snap-start for the 
                 restored copies (bench/snapshot.py: a fork each), each timed from the fork to its first
                 completed launch with a valid session; then as many copies that each walk the signed-out flow
                 (bookmark -> IdP -> callback -> Studio), timing the portal's requests
-Prints one JSON line.
+Prints one JSON line. Its standard output is flushed on every write, as Lambda's Python runtime makes it
+(``Unbuffered`` in awslambdaric's bootstrap.py): each log line and metrics blob is written out during the
+request that made it, for every handler alike.
 """
 
+import sys
 import time
 
 STARTED = time.time()
+
+
+class Unbuffered:
+    """Lambda's runtime wraps stdout and stderr so that every write reaches the log at once."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        written = self.stream.write(text)
+        self.stream.flush()
+        return written
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+sys.stdout, sys.stderr = Unbuffered(sys.stdout), Unbuffered(sys.stderr)
 
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
