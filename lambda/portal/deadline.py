@@ -9,7 +9,7 @@ its own; its answer is dropped, and the IdP or AWS client below it stops retryin
 passed (``check``).
 
 Also on the main thread, where Lambda runs the handler. A call run there in place and interrupted at the deadline
-by SIGALRM would save the hop (0.2-0.6 ms of a warm launch against the local simulator, docs/performance.md),
+by SIGALRM would save the hop (0.05-0.1 ms of a warm launch against the local simulator, docs/performance.md),
 and was tried and reviewed: an exception raised asynchronously can land between a lock's acquire and the
 ``with`` that releases it (``threading.Condition.__enter__`` is Python code, and urllib3's connection pool
 queue uses one), leaving a client's pool locked for the container's life; it can abort a library's clean-up and
