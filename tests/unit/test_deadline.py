@@ -12,6 +12,7 @@ import pytest
 
 from portal import deadline
 from portal.deadline import FIRST_PAGE_RESERVE_SECONDS, MARGIN_SECONDS, PAGE_RESERVE_SECONDS, DeadlineExceeded
+from tests.support.container import lambda_environment
 
 
 @pytest.fixture(autouse=True)
@@ -132,10 +133,21 @@ print(json.dumps({"kept": sorted(kept) if kept else None, "main": sorted(os.sche
 """
 
 
-def _cpus_seen(environ: dict[str, str]) -> dict:
+# The function as Lambda imports it: the handler module alone decides, before anything starts a worker.
+_HANDLER_PROBE = """
+import json, os
+import portal.handler
+from portal import deadline
+with deadline.request_deadline(None):
+    worker = deadline.call("probe", os.sched_getaffinity, 0)
+print(json.dumps({"main": sorted(os.sched_getaffinity(0)), "worker": sorted(worker)}))
+"""
+
+
+def _cpus_seen(environ: dict[str, str], probe: str = _CPU_PROBE) -> dict:
     lambda_dir = Path(deadline.__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", _CPU_PROBE, json.dumps(environ)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(lambda_dir)}, timeout=60, check=True)
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps(environ)], capture_output=True, text=True,
+                          env={**os.environ, **environ, "PYTHONPATH": str(lambda_dir)}, timeout=60, check=True)
     return json.loads(done.stdout)
 
 
@@ -149,6 +161,13 @@ def test_in_lambda_the_handler_and_the_workers_it_hands_calls_to_share_one_cpu(m
     seen = _cpus_seen({marker: "set by Lambda"})
     one = [min(os.sched_getaffinity(0))]
     assert seen == {"kept": one, "main": one, "worker": one}
+
+
+@needs_two_cpus
+def test_a_lambda_container_importing_the_handler_keeps_it_and_its_workers_on_one_cpu():
+    seen = _cpus_seen(lambda_environment("http://127.0.0.1:9", tracing=False, task_root=None), _HANDLER_PROBE)
+    one = [min(os.sched_getaffinity(0))]
+    assert seen == {"main": one, "worker": one}
 
 
 @needs_two_cpus
