@@ -33,6 +33,10 @@ class Unbuffered:
         self.stream.flush()
         return written
 
+    def writelines(self, lines):
+        self.stream.writelines(lines)
+        self.stream.flush()
+
     def __getattr__(self, name):
         return getattr(self.stream, name)
 

@@ -19,7 +19,7 @@ give way to it. A worker that is given up on is only abandoned.
 In Lambda the handler's thread and its workers share one CPU (:func:`share_one_cpu`): a hand-off to a worker
 and back then wakes no idle CPU and moves no data between CPUs' caches, which took about 0.3 ms off each warm
 launch against the local simulator (docs/performance.md). Nothing runs in parallel that could use a second CPU:
-the threads take turns holding Python's lock, and a 512 MB function has a third of one CPU's time anyway.
+the threads take turns holding Python's lock, and a function with up to 1,769 MB gets at most one vCPU's time.
 """
 
 from __future__ import annotations
@@ -45,8 +45,15 @@ API_GATEWAY_SECONDS = 29.0
 # Calls given up on keep their worker until their own timeouts end them (2 s connect, 4-5 s read, a retry).
 _WORKERS = 16
 
-# Set by Lambda's runtime in every function (and by this project's simulated containers); never on a laptop or CI.
-LAMBDA_RUNTIME_VARIABLES = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "AWS_LAMBDA_INITIALIZATION_TYPE")
+# How the portal knows it runs in Lambda: variables only Lambda's runtime sets, or its execution environment's name
+# (ECS and CloudShell set AWS_EXECUTION_ENV too, to names of their own).
+LAMBDA_ONLY_VARIABLES = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE")
+LAMBDA_EXECUTION_ENV_PREFIX = "AWS_Lambda_"
+# "At 1,769 MB, a function has the equivalent of one vCPU" (Lambda developer guide, Configure Lambda function
+# memory); with more, its time spans CPUs and keeping to one would cap it.
+ONE_VCPU_MEMORY_MB = 1769
+# Set when Lambda Managed Instances run several processes of the function side by side (awslambdaric).
+MULTI_CONCURRENCY_VARIABLE = "AWS_LAMBDA_MAX_CONCURRENCY"
 
 T = TypeVar("T")
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("portal_deadline", default=None)
@@ -56,8 +63,14 @@ _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="dependency-
 def share_one_cpu(environ: Mapping[str, str] = os.environ) -> frozenset[int] | None:
     """In Lambda, keep the calling thread, and the workers it starts from now on, on one of the CPUs it may use
     (Linux affinity is per thread and inherited). Returns the CPUs it keeps to, or None where it changes nothing:
-    outside Lambda, on one CPU already, or where the platform has no affinity or refuses it."""
-    if not any(environ.get(name) for name in LAMBDA_RUNTIME_VARIABLES) or not hasattr(os, "sched_setaffinity"):
+    outside Lambda; with more than one vCPU's worth of memory or several processes of the function (they would
+    all crowd onto the same CPU); on one CPU already; or where the platform has no affinity or refuses it."""
+    in_lambda = environ.get("AWS_EXECUTION_ENV", "").startswith(LAMBDA_EXECUTION_ENV_PREFIX) or \
+        any(environ.get(name) for name in LAMBDA_ONLY_VARIABLES)
+    memory = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+    more_than_one_cpu = memory.isdigit() and int(memory) > ONE_VCPU_MEMORY_MB
+    if not in_lambda or more_than_one_cpu or MULTI_CONCURRENCY_VARIABLE in environ \
+            or not hasattr(os, "sched_setaffinity"):
         return None
     try:
         allowed = os.sched_getaffinity(0)

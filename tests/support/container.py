@@ -36,7 +36,10 @@ def lambda_environment(sim_url: str, *, tracing: bool, task_root: str | None) ->
         "PORTAL_SESSION_KEY": SESSION_KEY, "PORTAL_DOMAIN_ID": DEMO_DOMAIN_ID,
         "POWERTOOLS_SERVICE_NAME": "sagemaker-studio-portal", "POWERTOOLS_METRICS_NAMESPACE": "StudioPortal",
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true", "LOG_LEVEL": "WARNING",
-        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        # As Lambda's runtime sets it: the portal keeps its threads to one CPU (portal/deadline.py), and botocore
+        # names it in its user agent.
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
     }
     if tracing:
         env.update({"AWS_LAMBDA_FUNCTION_NAME": "portal-container", "_X_AMZN_TRACE_ID": TRACE_HEADER,

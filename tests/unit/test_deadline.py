@@ -156,21 +156,32 @@ needs_two_cpus = pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(
 
 
 @needs_two_cpus
-@pytest.mark.parametrize("marker", ["AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "AWS_LAMBDA_INITIALIZATION_TYPE"])
-def test_in_lambda_the_handler_and_the_workers_it_hands_calls_to_share_one_cpu(marker):
-    seen = _cpus_seen({marker: "set by Lambda"})
-    one = [min(os.sched_getaffinity(0))]
-    assert seen == {"kept": one, "main": one, "worker": one}
+@pytest.mark.parametrize("lambda_sets", [
+    {"AWS_LAMBDA_FUNCTION_NAME": "portal"},
+    {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.13"},
+    {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"},
+    {"AWS_LAMBDA_FUNCTION_NAME": "portal", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1769"},  # one vCPU's worth
+])
+def test_in_lambda_the_handler_and_the_workers_it_hands_calls_to_share_one_cpu(lambda_sets):
+    seen = _cpus_seen(lambda_sets)
+    assert len(seen["kept"]) == 1 and seen["main"] == seen["worker"] == seen["kept"]
 
 
 @needs_two_cpus
 def test_a_lambda_container_importing_the_handler_keeps_it_and_its_workers_on_one_cpu():
     seen = _cpus_seen(lambda_environment("http://127.0.0.1:9", tracing=False, task_root=None), _HANDLER_PROBE)
-    one = [min(os.sched_getaffinity(0))]
-    assert seen == {"main": one, "worker": one}
+    assert len(seen["main"]) == 1 and seen["worker"] == seen["main"]
 
 
 @needs_two_cpus
-def test_outside_lambda_the_process_keeps_every_cpu():
+@pytest.mark.parametrize("environ", [
+    {"AWS_REGION": "eu-west-1"},  # a laptop, CI
+    {"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE"},  # ECS names its own execution environment too
+    {"AWS_EXECUTION_ENV": "CloudShell"},
+    # More than one vCPU's time, or several processes of the function that would all take the same CPU.
+    {"AWS_LAMBDA_FUNCTION_NAME": "portal", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"},
+    {"AWS_LAMBDA_FUNCTION_NAME": "portal", "AWS_LAMBDA_MAX_CONCURRENCY": "8"},
+])
+def test_elsewhere_the_process_keeps_every_cpu(environ):
     everything = sorted(os.sched_getaffinity(0))
-    assert _cpus_seen({"AWS_REGION": "eu-west-1"}) == {"kept": None, "main": everything, "worker": everything}
+    assert _cpus_seen(environ) == {"kept": None, "main": everything, "worker": everything}
