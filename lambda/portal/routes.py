@@ -235,7 +235,7 @@ def continue_to(person: Person, return_to: str, cookies: list[Cookie]) -> Respon
         request = launch_request_for(return_to)
         response = redirect(f"{base_url()}{return_to}") if request is None else launch_for(person, request)
     except (PortalError, AwsError) as failure:
-        response = error_page(_as_page(failure))
+        response = error_page(_refused(_as_page(failure)))
     response.cookies.extend(cookies)
     return response
 
@@ -346,12 +346,17 @@ def aws_error(signal: AwsError) -> Response:
     return portal_error(for_aws(signal))
 
 
-@app.exception_handler(PortalError)
-def portal_error(error: PortalError) -> Response:
+def _refused(error: PortalError) -> PortalError:
+    """Every refusal is logged and counted by its reason, whichever route answers with its page."""
     logger.warning("request refused", extra={"reason": error.reason, "detail": error.detail})
     with single_metric(name="Refusals", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="Reason", value=error.reason)
-    response = error_page(error)
+    return error
+
+
+@app.exception_handler(PortalError)
+def portal_error(error: PortalError) -> Response:
+    response = error_page(_refused(error))
     # A failed or cancelled sign-in is over: its transaction cookie has nothing left to protect.
     name = _callback_transaction_name() if app.current_event.path == "/callback" else None
     if name:

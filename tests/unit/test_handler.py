@@ -81,6 +81,32 @@ def test_the_callback_answers_with_the_launchs_own_page_and_the_session(portal):
     assert SESSION_COOKIE in set_cookies(callback) and portal.transactions() == {}
 
 
+def _refusals(output: str) -> list[str]:
+    """The Reason of every Refusals metric in the EMF lines of ``output``."""
+    reasons = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            if "Refusals" in blob:
+                reasons.append(blob["Reason"])
+    return reasons
+
+
+@pytest.mark.parametrize("where", ["/", "/callback"])
+def test_a_refused_launch_counts_as_a_refusal_on_the_bookmark_and_on_the_callback_alike(portal, capfd, caplog,
+                                                                                      where):
+    if where == "/":
+        portal.sign_in("/status")  # signed in, nothing launched yet
+    capfd.readouterr()
+    caplog.clear()
+    portal.expect_launch(owner="someone-else@example.com")
+    refused = portal.get("/") if where == "/" else portal.sign_in()
+    assert refused["statusCode"] == 403
+    assert _refusals(capfd.readouterr().out) == ["profile_not_owned"]
+    assert [record.reason for record in caplog.records if record.getMessage() == "request refused"] == \
+        ["profile_not_owned"]
+
+
 def test_parallel_sign_ins_in_one_browser_each_complete_where_they_started(portal):
     # Given three links opened while signed out, before any sign-in finishes
     started = [portal.start_sign_in(path) for path in ("/status?target=studio", "/", "/status?space=b")]
