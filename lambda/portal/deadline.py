@@ -46,7 +46,7 @@ API_GATEWAY_SECONDS = 29.0
 _WORKERS = 16
 
 # How the portal knows it runs in Lambda: variables only Lambda's runtime sets, or its execution environment's name
-# (ECS and CloudShell set AWS_EXECUTION_ENV too, to names of their own).
+# (ECS sets AWS_EXECUTION_ENV too, to AWS_ECS_FARGATE or AWS_ECS_EC2: "Amazon ECS environment variables").
 LAMBDA_ONLY_VARIABLES = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE")
 LAMBDA_EXECUTION_ENV_PREFIX = "AWS_Lambda_"
 # "At 1,769 MB, a function has the equivalent of one vCPU" (Lambda developer guide, Configure Lambda function

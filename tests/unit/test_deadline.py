@@ -177,7 +177,7 @@ def test_a_lambda_container_importing_the_handler_keeps_it_and_its_workers_on_on
 @pytest.mark.parametrize("environ", [
     {"AWS_REGION": "eu-west-1"},  # a laptop, CI
     {"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE"},  # ECS names its own execution environment too
-    {"AWS_EXECUTION_ENV": "CloudShell"},
+    {"AWS_EXECUTION_ENV": "AWS_ECS_EC2"},
     # More than one vCPU's time, or several processes of the function that would all take the same CPU.
     {"AWS_LAMBDA_FUNCTION_NAME": "portal", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"},
     {"AWS_LAMBDA_FUNCTION_NAME": "portal", "AWS_LAMBDA_MAX_CONCURRENCY": "8"},
