@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from contextlib import contextmanager
 
 import pytest
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -30,9 +31,9 @@ def record(message="launch", level=logging.INFO, args=(), extra=None, exc_info=N
                                                         func="_record_launch", extra=extra)
 
 
-@pytest.fixture
-def powertools_path(monkeypatch):
-    """How many lines took Powertools' own path through LineFormatter."""
+@contextmanager
+def counting_powertools_path():
+    """The records that took Powertools' own path through LineFormatter, while the block runs."""
     taken = []
     original = LambdaPowertoolsFormatter.format
 
@@ -41,8 +42,15 @@ def powertools_path(monkeypatch):
             taken.append(log_record)
         return original(self, log_record)
 
-    monkeypatch.setattr(LambdaPowertoolsFormatter, "format", counted)
-    return taken
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LambdaPowertoolsFormatter, "format", counted)
+        yield taken
+
+
+@pytest.fixture
+def powertools_path():
+    with counting_powertools_path() as taken:
+        yield taken
 
 
 extra_keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12).filter(
@@ -59,18 +67,13 @@ extra_values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_si
 def test_a_plain_record_is_written_as_powertools_writes_it_without_taking_its_path(extra, message, level, traced):
     ours, reference = formatters()
     plain = record(message, level, extra=extra)
-    taken = []
-    original = LambdaPowertoolsFormatter.format
-    LambdaPowertoolsFormatter.format = lambda self, log_record: taken.append(1) or original(self, log_record)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            if traced:
-                patch.setenv("_X_AMZN_TRACE_ID", TRACE)
-            else:
-                patch.delenv("_X_AMZN_TRACE_ID", raising=False)
-            assert ours.format(plain) == original(reference, plain)
-    finally:
-        LambdaPowertoolsFormatter.format = original
+    # Hypothesis runs many examples per test: a context of their own, not a function-scoped fixture.
+    with counting_powertools_path() as taken, pytest.MonkeyPatch.context() as patch:
+        if traced:
+            patch.setenv("_X_AMZN_TRACE_ID", TRACE)
+        else:
+            patch.delenv("_X_AMZN_TRACE_ID", raising=False)
+        assert ours.format(plain) == LambdaPowertoolsFormatter.format(reference, plain)
     assert taken == []  # the shorter way was the one taken
 
 
