@@ -7,8 +7,10 @@ function's own LOG_LEVEL is.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +30,10 @@ logging.logThreads = False
 logging.logProcesses = False
 logging.logMultiprocessing = False
 logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+, not in typeshed yet
+# Nor the caller's file and line: finding them walks the stack on every line. Each message is a constant string
+# found once in the code, and an unexpected error lists its frames itself. The same documented switch as the
+# four above (Python's logging HOWTO, "Optimization"); the lines therefore carry no "location" key.
+logging._srcfile = None  # type: ignore[attr-defined]
 
 _RESERVED = frozenset(RESERVED_LOG_ATTRS)
 
@@ -47,6 +53,26 @@ class LineFormatter(LambdaPowertoolsFormatter):
         "%(funcName)s:%(lineno)d": lambda formatter, record: f"{record.funcName}:{record.lineno}",
         "%(asctime)s": lambda formatter, record: formatter.formatTime(record),
     }
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if options.get("json_serializer") is None:
+            # Powertools' own serializer, json.dumps with these arguments, builds this encoder for every line.
+            self.json_serializer = json.JSONEncoder(default=self.json_default, separators=(",", ":"),
+                                                    indent=self.json_indent, ensure_ascii=False).encode
+        self._second: tuple[int, str, str] = (-1, "", "")  # a second, and Powertools' timestamp around its %F
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        """Powertools' default timestamp, with the part that names the second kept for the rest of it."""
+        if datefmt or self.datefmt or self.use_rfc3339_iso8601:
+            return super().formatTime(record, datefmt)
+        second, before, after = self._second
+        if second != int(record.created):
+            stamp = self.converter(record.created)
+            head, _, tail = self.default_time_format.partition(self.custom_ms_time_directive)
+            second, before, after = self._second = (int(record.created), time.strftime(head, stamp),
+                                                    time.strftime(tail, stamp))
+        return f"{before}{'%03d' % record.msecs}{after}"  # noqa: UP031  # Powertools' own spelling of msecs
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.exc_text or record.stack_info or record.args:
@@ -74,7 +100,9 @@ class LineFormatter(LambdaPowertoolsFormatter):
 
 # The portal's messages are constant strings, never JSON: Powertools would otherwise try json.loads on each one
 # (and build a JSONDecodeError) before writing it, about a tenth of the audit line's cost on every launch.
-logger = Logger(service=SERVICE, logger_formatter=LineFormatter(json_deserializer=str))
+# No "location": see logging._srcfile above.
+FORMATTER_OPTIONS: dict[str, Any] = {"json_deserializer": str, "location": None}
+logger = Logger(service=SERVICE, logger_formatter=LineFormatter(**FORMATTER_OPTIONS))
 
 
 def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:
