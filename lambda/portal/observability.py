@@ -33,7 +33,7 @@ logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+, n
 # Nor the caller's file and line: finding them walks the stack on every line. Each message is a constant string
 # found once in the code, and an unexpected error lists its frames itself. The same documented switch as the
 # four above (Python's logging HOWTO, "Optimization"); the lines therefore carry no "location" key.
-logging._srcfile = None  # type: ignore[attr-defined]
+logging._srcfile = None
 
 _RESERVED = frozenset(RESERVED_LOG_ATTRS)
 
@@ -62,7 +62,7 @@ class LineFormatter(LambdaPowertoolsFormatter):
                                                     indent=self.json_indent, ensure_ascii=False).encode
         self._second: tuple[int, str, str] = (-1, "", "")  # a second, and Powertools' timestamp around its %F
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """Powertools' default timestamp, with the part that names the second kept for the rest of it."""
         if datefmt or self.datefmt or self.use_rfc3339_iso8601:
             return super().formatTime(record, datefmt)
