@@ -11,6 +11,8 @@ process, as AWS runs elsewhere.
   cold start   process start -> first completed launch
   memory       peak RSS after the first launch
   warm launch  per request, ownership cached; and AWS calls per warm launch
+  side by side the floor and the portal warm in one process, alternating (bench/child.py): portal/floor without
+               the difference one process makes from another, which spreads the rounds' ratios widely
   restore      SnapStart, locally (bench/snapshot.py): a process imports its handler as SnapStart's init does
                (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start), runs the before-snapshot hooks, then forks restored
                copies; each is timed from the fork to its first completed launch with a valid session (the
@@ -50,7 +52,8 @@ SDK_PATH = sysconfig.get_paths()["purelib"]
 RESTORE_COPIES = int(os.environ.get("BENCH_RESTORE_COPIES", "3"))
 HANDLERS = ("bare", "floor", "portal")
 RESTORED = ("bare", "portal")  # the handlers restored from a snapshot
-RUNS = (*((which, "cold") for which in HANDLERS), *((which, "restore") for which in RESTORED))
+SIDE_BY_SIDE = "side-by-side"  # the floor and the portal warm in one process
+RUNS = (*((which, "cold") for which in HANDLERS), *((which, "restore") for which in RESTORED), (SIDE_BY_SIDE, "cold"))
 
 
 def environment(sim_url: str, tracing: bool, issuer: str | None = None) -> dict[str, str]:
@@ -96,7 +99,7 @@ def container(which: str, env: dict[str, str], event_file: str, bundle: Path, mo
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"the {which} process ({mode}) failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(lines[-1])
-    if mode == "cold":
+    if mode == "cold" and which != SIDE_BY_SIDE:
         result["cold_start"] = result["done"] - started
     return result
 
@@ -182,12 +185,12 @@ def paired_ratio(runs: dict[str, list[dict]], figure: str, over: str = "bare", w
     return statistics.median(paired_ratios(runs, figure, over, which))
 
 
-def spread(ratios: list[float]) -> str:
-    """The rounds' quartiles: how far one round's ratio is from another's (process to process)."""
+def spread(ratios: list[float], of: str = "rounds'") -> str:
+    """The quartiles of the rounds' (or processes') ratios: how far one is from another."""
     if len(ratios) < 4:
         return ""
     low, _, high = statistics.quantiles(ratios, n=4)
-    return f"; rounds' quartiles {low:.2f}-{high:.2f}x"
+    return f"; {of} quartiles {low:.2f}-{high:.2f}x"
 
 
 def report(runs: dict[str, list[dict]]) -> None:
@@ -221,6 +224,13 @@ def report(runs: dict[str, list[dict]]) -> None:
     print(f"    portal/floor {paired_ratio(runs, 'warm', over='floor'):.2f}x (target <= 1.10x"
           f"{spread(paired_ratios(runs, 'warm', 'floor', 'portal'))}); floor/bare "
           f"{paired_ratio(runs, 'warm', which='floor'):.2f}x, portal/bare {paired_ratio(runs, 'warm'):.2f}x (reported)")
+    side = runs[SIDE_BY_SIDE]
+    beside = [run["portal"] / run["floor"] for run in side]
+    processes = spread(beside, of="processes'")
+    print(f"    side by side in one process (floor and portal alternating, {len(side)} processes): floor "
+          f"{statistics.median(run['floor'] for run in side) * 1000:.2f} ms, portal "
+          f"{statistics.median(run['portal'] for run in side) * 1000:.2f} ms, portal/floor "
+          f"{statistics.median(beside):.2f}x (target <= 1.10x{processes})")
     print(f"  AWS calls per warm launch: bare {median('bare', 'warm_calls'):.2f}, "
           f"floor {median('floor', 'warm_calls'):.2f}, portal {median('portal', 'warm_calls'):.2f} (target 1)")
     flow = runs["portal-restore"]
@@ -247,7 +257,8 @@ def main() -> None:
         event_file = str(Path(workdir) / "event.json")
         Path(event_file).write_text(json.dumps(event))
         print(f"bench: {ROUNDS} rounds of a bare, a floor and a portal process ({WARM_REQUESTS} warm launches each) "
-              f"and a bare and a portal snapshot ({RESTORE_COPIES} restored copies each), "
+              f"and a bare and a portal snapshot ({RESTORE_COPIES} restored copies each), and a process with the floor "
+              f"and the portal side by side, "
               f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
         bundle = build_host_bundle(Path(workdir) / "bundle")
         runtime_dir = runtime_library(Path(workdir) / "runtime")
@@ -262,7 +273,8 @@ def main() -> None:
                     for which, mode in RUNS[shift:] + RUNS[:shift]:
                         result = container(which, env, event_file, bundle, mode=mode, runtime_dir=runtime_dir)
                         runs[which if mode == "cold" else f"{which}-restore"].append(result)
-                assert runs["portal"][0]["botocore"].startswith(str(bundle)), "the portal must run from its bundle"
+                for which in ("portal", SIDE_BY_SIDE):
+                    assert runs[which][0]["botocore"].startswith(str(bundle)), "the portal must run from its bundle"
                 label = ("Powertools Tracer on (X-Ray SDK, as in Lambda with tracing)" if tracing
                          else "Powertools Tracer off (POWERTOOLS_TRACE_DISABLED=true)")
                 print(f"\n[{label}]")

@@ -1,8 +1,8 @@
 """One container: import a handler, then either serve it cold and warm, or snapshot it and restore copies.
 
-Run by bench/__main__.py as ``python -S -m bench.child <bare|floor|portal> <event-json-file> <warm-launches>
-[restore <copies>]`` with PYTHONPATH naming what the handler may import (the portal's Lambda bundle, or the SDK
-for the bare handler, and the runtime's snapshot_restore_py).
+Run by bench/__main__.py as ``python -S -m bench.child <bare|floor|portal|side-by-side> <event-json-file>
+<warm-launches> [restore <copies>]`` with PYTHONPATH naming what the handler may import (the portal's Lambda
+bundle, or the SDK for the bare handler, and the runtime's snapshot_restore_py).
 
 cold (default)  the first launch with a valid session after the process started (on-demand cold start), peak
                 memory after it, the median warm launch and the AWS calls per warm launch (from the simulator's
@@ -11,6 +11,10 @@ restore         the import is the init (the environment says snap-start for the 
                 restored copies (bench/snapshot.py: a fork each), each timed from the fork to its first
                 completed launch with a valid session; then as many copies that each walk the signed-out flow
                 (bookmark -> IdP -> callback -> Studio), timing the portal's requests
+side-by-side    the floor and the portal in one process (the portal's bundle), each launched once, then warm in
+                alternating blocks (floor first, then portal first, ...) of ``SIDE_BY_SIDE_BLOCK`` launches,
+                ``warm-launches`` each: the warm comparison without the difference one process makes from another
+                (memory layout, which CPU), both handlers on the one CPU the portal's import keeps the process to
 Prints one JSON line. Its standard output is flushed on every write, as Lambda's Python runtime makes it
 (``Unbuffered`` in awslambdaric's bootstrap.py): each log line and metrics blob is written out during the
 request that made it, for every handler alike.
@@ -150,11 +154,39 @@ def restore(handler, event, context, copies: int, flows: bool) -> dict:
     return result
 
 
+SIDE_BY_SIDE_BLOCK = 10
+
+
+def side_by_side(event, context, warm_launches: int) -> dict:
+    from bench.floor_handler import handler as floor
+    from portal.handler import handler as portal
+
+    handlers = {"floor": floor, "portal": portal}
+    for name, handler in handlers.items():
+        response = handler(event, context)
+        assert into_studio(response), (name, response)
+    times: dict[str, list[float]] = {name: [] for name in handlers}
+    for block in range(max(1, warm_launches // SIDE_BY_SIDE_BLOCK)):
+        for name in (("floor", "portal") if block % 2 == 0 else ("portal", "floor")):
+            for _ in range(SIDE_BY_SIDE_BLOCK):
+                started = time.perf_counter()
+                response = handlers[name](event, context)
+                times[name].append(time.perf_counter() - started)
+                assert response["statusCode"] == 302, (name, response)
+    import botocore
+
+    return {"botocore": botocore.__file__, **{name: statistics.median(taken) for name, taken in times.items()}}
+
+
 def main() -> None:
     which, event_file, warm_launches = sys.argv[1], sys.argv[2], int(sys.argv[3])
     mode = sys.argv[4] if len(sys.argv) > 4 else "cold"
     with open(event_file) as handle:
         event = json.load(handle)
+    context = LambdaContext()
+    if which == "side-by-side":
+        print(json.dumps(side_by_side(event, context, warm_launches)))
+        return
     if which == "bare":
         from bench.bare_handler import handler
     elif which == "floor":
@@ -162,7 +194,6 @@ def main() -> None:
     else:
         from portal.handler import handler
 
-    context = LambdaContext()
     if mode == "restore":
         import botocore
 

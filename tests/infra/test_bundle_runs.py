@@ -228,6 +228,25 @@ def test_the_benchmark_runs_each_handler_from_its_own_path_with_one_call_per_war
     assert operations.count("DescribeUserProfile") == 1 and len(operations) == 3 * 6 + 2
 
 
+def test_the_benchmark_runs_the_floor_and_the_portal_side_by_side_in_one_process(
+        bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make bench`'s side-by-side figure: both handlers from the bundle, each launched warm as often as asked."""
+    import bench.__main__ as bench
+
+    simulator, url = sim
+    monkeypatch.setattr(bench, "WARM_REQUESTS", 20)
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(signed_in_launch_event()))
+    result = bench.container(bench.SIDE_BY_SIDE, bench.environment(url, tracing=False), str(event_file), bundle)
+    assert result["botocore"].startswith(str(bundle))
+    assert result["floor"] > 0 and result["portal"] > 0
+    operations = [call.operation for call in simulator.calls]
+    # One cold and 20 warm launches each, in blocks of 10; only the portal's cold launch checks ownership first
+    # (the profile and its tags).
+    assert operations.count("CreatePresignedDomainUrl") == 2 * 21
+    assert operations.count("DescribeUserProfile") == 1 and len(operations) == 2 * 21 + 2
+
+
 def test_a_launch_loads_no_page_machinery_and_a_page_reads_its_one_catalog(
         bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path) -> None:
     """`make bench`'s page figure, briefly: after a cold launch (a redirect) none of Jinja2 or gettext is loaded;
