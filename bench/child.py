@@ -13,8 +13,9 @@ restore         the import is the init (the environment says snap-start for the 
                 (bookmark -> IdP -> callback -> Studio), timing the portal's requests
 side-by-side    the floor and the portal in one process (the portal's bundle), each launched once, then warm in
                 alternating blocks (floor first, then portal first, ...) of ``SIDE_BY_SIDE_BLOCK`` launches,
-                ``warm-launches`` each: the warm comparison without the difference one process makes from another
-                (memory layout, which CPU), both handlers on the one CPU the portal's import keeps the process to
+                ``warm-launches`` each (in whole blocks, at least one): the warm comparison without the
+                difference one process makes from another (memory layout, which CPU), both handlers on the one
+                CPU the portal's import keeps the process to
 Prints one JSON line. Its standard output is flushed on every write, as Lambda's Python runtime makes it
 (``Unbuffered`` in awslambdaric's bootstrap.py): each log line and metrics blob is written out during the
 request that made it, for every handler alike.
@@ -175,7 +176,8 @@ def side_by_side(event, context, warm_launches: int) -> dict:
                 assert response["statusCode"] == 302, (name, response)
     import botocore
 
-    return {"botocore": botocore.__file__, **{name: statistics.median(taken) for name, taken in times.items()}}
+    return {"botocore": botocore.__file__, "launches": {name: len(taken) for name, taken in times.items()},
+            **{name: statistics.median(taken) for name, taken in times.items()}}
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 import warnings
@@ -31,8 +32,9 @@ logging.logProcesses = False
 logging.logMultiprocessing = False
 logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # Python 3.12+, not in typeshed yet
 # Nor the caller's file and line: finding them walks the stack on every line. Each message is a constant string
-# found once in the code, and an unexpected error lists its frames itself. The same documented switch as the
-# four above (Python's logging HOWTO, "Optimization"); the lines therefore carry no "location" key.
+# found once in the code, and an unexpected error lists its frames itself. A documented switch like the four
+# above (Python's logging HOWTO, "Optimization"); the lines therefore carry no "location" key, and stack_info=True
+# would add no stack (the portal never asks for one).
 logging._srcfile = None
 
 _RESERVED = frozenset(RESERVED_LOG_ATTRS)
@@ -60,17 +62,19 @@ class LineFormatter(LambdaPowertoolsFormatter):
             # Powertools' own serializer, json.dumps with these arguments, builds this encoder for every line.
             self.json_serializer = json.JSONEncoder(default=self.json_default, separators=(",", ":"),
                                                     indent=self.json_indent, ensure_ascii=False).encode
-        self._second: tuple[int, str, str] = (-1, "", "")  # a second, and Powertools' timestamp around its %F
+        # A second, and Powertools' timestamp around its %F; no second yet.
+        self._second: tuple[int | None, str, str] = (None, "", "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        """Powertools' default timestamp, with the part that names the second kept for the rest of it."""
+        """Powertools' default timestamp, with the part that names the second kept for the rest of it (a change of
+        time zone within the process therefore shows from the next second on; Lambda's is UTC throughout)."""
         if datefmt or self.datefmt or self.use_rfc3339_iso8601:
             return super().formatTime(record, datefmt)
         second, before, after = self._second
-        if second != int(record.created):
+        if second != math.floor(record.created):  # the second localtime and gmtime take, before 1970 too
             stamp = self.converter(record.created)
             head, _, tail = self.default_time_format.partition(self.custom_ms_time_directive)
-            second, before, after = self._second = (int(record.created), time.strftime(head, stamp),
+            second, before, after = self._second = (math.floor(record.created), time.strftime(head, stamp),
                                                     time.strftime(tail, stamp))
         return f"{before}{'%03d' % record.msecs}{after}"  # noqa: UP031  # Powertools' own spelling of msecs
 

@@ -239,6 +239,7 @@ def test_the_benchmark_runs_the_floor_and_the_portal_side_by_side_in_one_process
     event_file.write_text(json.dumps(signed_in_launch_event()))
     result = bench.container(bench.SIDE_BY_SIDE, bench.environment(url, tracing=False), str(event_file), bundle)
     assert result["botocore"].startswith(str(bundle))
+    assert result["launches"] == {"floor": 20, "portal": 20}  # the timed ones: the first launch of each is not
     assert result["floor"] > 0 and result["portal"] > 0
     operations = [call.operation for call in simulator.calls]
     # One cold and 20 warm launches each, in blocks of 10; only the portal's cold launch checks ownership first

@@ -125,7 +125,8 @@ def record_at(created: float) -> logging.LogRecord:
 
 
 @settings(max_examples=300, deadline=None)
-@given(moments=st.lists(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False), min_size=1, max_size=8),
+@given(moments=st.lists(st.floats(min_value=-86_400, max_value=4_102_444_800, allow_nan=False), min_size=1,
+                        max_size=8),
        offsets=st.lists(st.floats(min_value=0, max_value=2.5), max_size=8),
        utc=st.booleans(), zone=st.sampled_from(["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata"]))
 def test_timestamps_match_powertools_from_second_to_second_and_in_every_zone(moments, offsets, utc, zone):
@@ -160,7 +161,7 @@ def test_pretty_printed_lines_under_powertools_dev_are_powertools_own(monkeypatc
     assert ours.format(line) == LambdaPowertoolsFormatter.format(reference, line)
 
 
-def test_the_portals_lines_name_no_caller_and_never_look_for_one(monkeypatch, capsys):
+def test_the_portals_lines_name_no_caller_and_never_look_for_one(monkeypatch):
     def looked(*args, **kwargs):
         raise AssertionError("the caller was looked for")
 
