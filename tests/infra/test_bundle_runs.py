@@ -204,6 +204,13 @@ def test_every_sdk_call_in_the_aws_module_is_kept_in_the_bundle() -> None:
     assert called <= kept, f"add to infra/sdk_data.py SDK_OPERATIONS: {sorted(called - kept)}"
 
 
+def launch_event_file(directory: Path) -> str:
+    """A launch with a valid session, in a file, as the benchmark hands it to its processes."""
+    event_file = directory / "event.json"
+    event_file.write_text(json.dumps(signed_in_launch_event()))
+    return str(event_file)
+
+
 def test_the_benchmark_runs_each_handler_from_its_own_path_with_one_call_per_warm_launch(
         bundle: Path, sim: tuple[SageMakerSim, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`make bench` compares these three processes; its figures mean something only if this holds."""
@@ -211,10 +218,8 @@ def test_the_benchmark_runs_each_handler_from_its_own_path_with_one_call_per_war
 
     simulator, url = sim
     monkeypatch.setattr(bench, "WARM_REQUESTS", 5)
-    event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps(signed_in_launch_event()))
-    env = bench.environment(url, tracing=False)
-    results = {which: bench.container(which, env, str(event_file), bundle) for which in bench.HANDLERS}
+    env, event_file = bench.environment(url, tracing=False), launch_event_file(tmp_path)
+    results = {which: bench.container(which, env, event_file, bundle) for which in bench.HANDLERS}
     assert set(results) == {"bare", "floor", "portal"}
     assert not results["bare"]["botocore"].startswith(str(bundle))
     assert results["floor"]["botocore"].startswith(str(bundle))
@@ -235,9 +240,8 @@ def test_the_benchmark_runs_the_floor_and_the_portal_side_by_side_in_one_process
 
     simulator, url = sim
     monkeypatch.setattr(bench, "WARM_REQUESTS", 20)
-    event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps(signed_in_launch_event()))
-    result = bench.container(bench.SIDE_BY_SIDE, bench.environment(url, tracing=False), str(event_file), bundle)
+    result = bench.container(bench.SIDE_BY_SIDE, bench.environment(url, tracing=False), launch_event_file(tmp_path),
+                             bundle)
     assert result["botocore"].startswith(str(bundle))
     assert result["launches"] == {"floor": 20, "portal": 20}  # the timed ones: the first launch of each is not
     assert result["floor"] > 0 and result["portal"] > 0
