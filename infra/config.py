@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 # lambda/ is on sys.path (app.py puts it there; the Makefile and the tests set PYTHONPATH): the settings, their
-# patterns and the targets validator are the function's own, so synth refuses exactly what the portal would.
+# patterns and the targets and authorization parameters validators are the function's own, so synth refuses exactly
+# what the portal would.
+from portal.config import parse_authorize_params
 from portal.settings_catalog import (
     BY_CONTEXT,
     COGNITO_PREFIX_RESERVED,
@@ -202,6 +204,8 @@ class PortalConfig:
     snap_start: bool = True
     # PORTAL_TARGETS (compact JSON) when the targets came from the `targets` context key; None with domainId.
     targets_json: str | None = None
+    # oidcAuthorizeParams as the function parses them; the stack puts the federated provider's name before them.
+    oidc_authorize_params: tuple[tuple[str, str], ...] = ()
     # The function's variables that are context keys passed on unchanged (portal.settings_catalog declares them).
     function_environment: Mapping[str, str] = field(default_factory=dict)
 
@@ -261,6 +265,10 @@ class PortalConfig:
 
 # The context keys and their defaults, from the one declaration of every setting (portal.settings_catalog).
 DEFAULTS: dict[str, Any] = {key: setting.default for key, setting in BY_CONTEXT.items()}
+
+# The authorization request parameters that name Cognito's identity provider ("Authorize endpoint", Cognito developer
+# guide): with federation, the stack sends identity_provider=<federationProviderName>.
+FEDERATED_PROVIDER_PARAMS = ("identity_provider", "idp_identifier")
 
 # Context keys of the portal look like this; CDK's own keys contain ':' or '@' or '-'.
 _OWN_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")
@@ -429,6 +437,7 @@ class _Reader:
                             "cognitoEmailFrom", "cognitoEmailSesRegion"),
                            "identitySource=cognito")
 
+        authorize_params = self.read_authorize_params(federated=cognito is not None and cognito.federation is not None)
         identity_claim = self.text("identityClaim")
         groups_claim = self.text("groupsClaim")
         owner_tag = self.text("ownerTag")
@@ -458,6 +467,7 @@ class _Reader:
             stack_name=stack_name or str(DEFAULTS["stackName"]),
             targets=targets,
             targets_json=targets_json,
+            oidc_authorize_params=authorize_params,
             identity_source=identity_source,
             cognito=cognito,
             external_oidc=external,
@@ -560,6 +570,28 @@ class _Reader:
             client_secret_arn=self.text("oidcClientSecretArn", required=True) or "",
             client_secret_kms_key_arn=self.text("oidcClientSecretKmsKeyArn"),
         )
+
+    def read_authorize_params(self, federated: bool) -> tuple[tuple[str, str], ...]:
+        """``oidcAuthorizeParams``, checked by the function's own parser (the portal's own parameters refused)."""
+        key = "oidcAuthorizeParams"
+        value = self.raw(key)
+        if value is None:
+            return ()
+        if not isinstance(value, str):
+            self.fail(key, value, BY_CONTEXT[key].expected())
+            return ()
+        try:
+            pairs = parse_authorize_params(value, key)
+        except ValueError as error:  # portal.config.ConfigError, whose messages start with the name given
+            self.problems.append(re.sub(rf"^{key}\b:?\s*", f"{key}: ", str(error)))
+            return ()
+        # Cognito reads either name as the provider to send people to; with federation the stack sets it.
+        named = [name for name, _ in pairs if name.lower() in FEDERATED_PROVIDER_PARAMS]
+        if federated and named:
+            self.problems.append(f"{key}: may not set {named[0]} with federation: the stack names the federated "
+                                 "provider itself (federationProviderName)")
+            return ()
+        return pairs
 
     def read_targets(self, identity_claim: str) -> tuple[tuple[StudioTarget, ...], str] | None:
         """The ``targets`` list, checked by the function's own validator so that synth refuses exactly what the

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 import jsii
 from aws_cdk import (
@@ -332,8 +333,9 @@ class PortalFunction(Construct):
         }
         if oidc.client_id:
             environment["PORTAL_OIDC_CLIENT_ID"] = oidc.client_id
-        if oidc.authorize_params:
-            environment["PORTAL_OIDC_AUTHORIZE_PARAMS"] = oidc.authorize_params
+        authorize_params = (*oidc.authorize_params, *config.oidc_authorize_params)
+        if authorize_params:
+            environment["PORTAL_OIDC_AUTHORIZE_PARAMS"] = urlencode(authorize_params)
         if base_url:
             environment["PORTAL_BASE_URL"] = base_url
         if self.launch_role is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from aws_cdk import (
     ArnFormat,
@@ -49,7 +48,8 @@ class OidcWiring:
     client_secret_id: str  # PORTAL_OIDC_CLIENT_SECRET_ARN: an ARN, or a secret name
     client_secret_resource: str  # the IAM resource for secretsmanager:GetSecretValue
     kms_key_arn: str | None = None  # a customer managed key the secret is encrypted with
-    authorize_params: str | None = None  # PORTAL_OIDC_AUTHORIZE_PARAMS, a query string
+    # The stack's own authorization request parameters (PORTAL_OIDC_AUTHORIZE_PARAMS, before oidcAuthorizeParams).
+    authorize_params: tuple[tuple[str, str], ...] = ()
 
 
 def external_oidc_wiring(settings: ExternalOidc) -> OidcWiring:
@@ -206,7 +206,7 @@ class CognitoIdentity(Construct):
             issuer=self.issuer,
             # Named in the authorize request, Cognito skips its own page and goes straight to the corporate IdP
             # ("SAML identity provider names and identifiers", Cognito developer guide).
-            authorize_params=urlencode({"identity_provider": federation.provider_name}) if federation else None,
+            authorize_params=(("identity_provider", federation.provider_name),) if federation else (),
             client_id=None,
             client_secret_id=self.secret_name,
             client_secret_resource=stack.format_arn(

@@ -153,10 +153,13 @@ SETTINGS: tuple[Setting, ...] = (
             kind="secret"),
     Setting("Secrets Manager ARN **or name** of the client secret: a plain string, or JSON "
             '`{"client_id": "...", "client_secret": "..."}`', env="PORTAL_OIDC_CLIENT_SECRET_ARN"),
-    # Read by hand: portal.config.parse_authorize_params.
-    Setting("extra authorization request parameters, as a query string (`identity_provider=CorpOkta`, "
-            "`domain_hint=…`); the portal's own (`state`, `nonce`, `code_challenge*` …) are refused; set by the stack "
-            "when it federates the pool", env="PORTAL_OIDC_AUTHORIZE_PARAMS", kind="query"),
+    # Read by hand: portal.config.parse_authorize_params, at run time and at synth (infra/config.py, which adds the
+    # federated provider's name).
+    Setting("extra authorization request parameters, as a query string (`domain_hint=corp.example`, "
+            "`prompt=login`); the portal's own (`state`, `nonce`, `code_challenge*` …) are refused; with `federation` "
+            "the stack adds `identity_provider=<federationProviderName>` itself",
+            env="PORTAL_OIDC_AUTHORIZE_PARAMS", context="oidcAuthorizeParams", kind="query",
+            allowed="a query string such as domain_hint=corp.example"),
     # Read by hand at run time: each an issuer URL, as PORTAL_OIDC_ISSUER (http on loopback for local runs); the
     # pattern is synth's check, https only.
     Setting("comma-separated issuers besides `PORTAL_OIDC_ISSUER` that may start a sign-in at `/login` (an upstream "

@@ -68,6 +68,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "cognitoDomainPrefix": "acme-studio", "cognitoMfa": "optional", "wafRateLimit": "2000",
         "cognitoClientGeneration": "3", "samlIdpSignout": "true",
         "loginInitiators": "https://acme.okta.com", "portalTitle": "Acme ML", "helpdesk": "mailto:ml-help@acme.example",
+        "oidcAuthorizeParams": "prompt=login",
     },
     "oidc-federation": {
         "domainId": DOMAIN, "federation": "oidc", "federationProviderName": "EntraID",
@@ -84,7 +85,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "allowedCidrs": ["10.0.0.0/8"], "enforceOwnerTagInIam": True, "ownerTag": "owner-email",
         "identityClaim": "preferred_username", "urlExpiresSeconds": "60", "studioSessionSeconds": "3600",
         "portalSessionSeconds": "3600", "ownershipCacheSeconds": "0", "logLevel": "debug",
-        "requireVerifiedEmail": "false",
+        "requireVerifiedEmail": "false", "oidcAuthorizeParams": "domain_hint=acme.example&acr_values=phr mfa",
     },
     # Local users, with invitations sent through SES, and threat protection declined explicitly
     "local-ses": {

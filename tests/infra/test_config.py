@@ -95,6 +95,21 @@ def test_federation_settings_are_typed() -> None:
       "federationOidcClientSecretArn": "my-secret"}, "federationOidcClientSecretArn: got 'my-secret'"),
     ({"federationProviderName": "Okta"}, "federationProviderName: applies only with federation=saml or federation=oidc"),
     ({"loginInitiators": "http://acme.okta.com"}, "loginInitiators: got 'http://acme.okta.com'"),
+    # The function's own parser: the portal's parameters, malformed query strings, twice the same name
+    ({"oidcAuthorizeParams": "State=x"}, "oidcAuthorizeParams: may not set State: the portal sets it"),
+    ({"oidcAuthorizeParams": "code_challenge_method=plain"}, "oidcAuthorizeParams: may not set code_challenge_method"),
+    ({"oidcAuthorizeParams": "request_uri=https://x"}, "oidcAuthorizeParams: may not set request_uri"),
+    ({"oidcAuthorizeParams": "prompt"}, "oidcAuthorizeParams: must be a query string"),
+    ({"oidcAuthorizeParams": "prompt=login&prompt=none"}, "oidcAuthorizeParams: names a parameter more than once"),
+    ({"oidcAuthorizeParams": {"prompt": "login"}}, "oidcAuthorizeParams: got {'prompt': 'login'}; expected a query "
+                                                   "string such as domain_hint=corp.example"),
+    # With federation the stack names the provider; a second name would contradict it
+    ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml",
+      "oidcAuthorizeParams": "identity_provider=Other"}, "oidcAuthorizeParams: may not set identity_provider with "
+                                                         "federation"),
+    ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml",
+      "oidcAuthorizeParams": "prompt=login&IDP_Identifier=corp.example"}, "oidcAuthorizeParams: may not set "
+                                                                          "IDP_Identifier with federation"),
     ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml", "federationProviderName": "a b"},
      "federationProviderName: got 'a b'"),
     ({"identitySource": "oidc", "oidcIssuer": "https://i.example.com", "oidcClientId": "c",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from portal.config import parse_authorize_params
 from tests.infra.conftest import BYO_KEY, BYO_SECRET, DOMAIN, IDP_SECRET, TOPIC, as_list, flat, refs, statements
 
 pytestmark = pytest.mark.infra
@@ -55,16 +56,21 @@ def test_saml_federation(synth) -> None:
 
 
 def test_a_federated_pool_sends_people_straight_to_its_idp(synth) -> None:
-    # The authorize request names the provider, so Cognito's managed login page is skipped.
-    assert synth("saml").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=CorporateIdP"
+    # The authorize request names the provider, so Cognito's managed login page is skipped; oidcAuthorizeParams
+    # (saml: prompt=login) follow it.
+    assert synth("saml").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=CorporateIdP&prompt=login"
     assert synth("oidc-federation").env["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "identity_provider=EntraID"
     # The tile's issuer, the portal's name and the helpdesk pass through from their context keys
     saml = synth("saml").env
     assert (saml["PORTAL_LOGIN_INITIATORS"], saml["PORTAL_TITLE"], saml["PORTAL_HELPDESK"]) == (
         "https://acme.okta.com", "Acme ML", "mailto:ml-help@acme.example")
-    # Local users (no federation) and a bring-your-own issuer have no provider to name.
+    # Local users (no federation) have no provider to name; a bring-your-own issuer gets oidcAuthorizeParams alone,
+    # and the function reads them back as they were given.
     assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("default").env
-    assert "PORTAL_OIDC_AUTHORIZE_PARAMS" not in synth("byo-oidc-private").env
+    byo = synth("byo-oidc-private").env
+    assert byo["PORTAL_OIDC_AUTHORIZE_PARAMS"] == "domain_hint=acme.example&acr_values=phr+mfa"
+    assert parse_authorize_params(byo["PORTAL_OIDC_AUTHORIZE_PARAMS"], "PORTAL_OIDC_AUTHORIZE_PARAMS") == (
+        ("domain_hint", "acme.example"), ("acr_values", "phr mfa"))
 
 
 def test_threat_protection_follows_who_signs_in_unless_chosen(synth) -> None:
