@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 # lambda/ is on sys.path (app.py puts it there; the Makefile and the tests set PYTHONPATH): the settings, their
 # patterns and the targets and authorization parameters validators are the function's own, so synth refuses exactly
@@ -266,8 +266,8 @@ class PortalConfig:
 # The context keys and their defaults, from the one declaration of every setting (portal.settings_catalog).
 DEFAULTS: dict[str, Any] = {key: setting.default for key, setting in BY_CONTEXT.items()}
 
-# The authorization request parameters that name Cognito's identity provider ("Authorize endpoint", Cognito developer
-# guide): with federation, the stack sends identity_provider=<federationProviderName>.
+# The authorization request parameters that name Cognito's identity provider ("The redirect and authorization
+# endpoint", Cognito developer guide): with federation, the stack sends identity_provider=<federationProviderName>.
 FEDERATED_PROVIDER_PARAMS = ("identity_provider", "idp_identifier")
 
 # Context keys of the portal look like this; CDK's own keys contain ':' or '@' or '-'.
@@ -437,7 +437,7 @@ class _Reader:
                             "cognitoEmailFrom", "cognitoEmailSesRegion"),
                            "identitySource=cognito")
 
-        authorize_params = self.read_authorize_params(federated=cognito is not None and cognito.federation is not None)
+        authorize_params = self.read_authorize_params(cognito)
         identity_claim = self.text("identityClaim")
         groups_claim = self.text("groupsClaim")
         owner_tag = self.text("ownerTag")
@@ -571,25 +571,35 @@ class _Reader:
             client_secret_kms_key_arn=self.text("oidcClientSecretKmsKeyArn"),
         )
 
-    def read_authorize_params(self, federated: bool) -> tuple[tuple[str, str], ...]:
+    def read_authorize_params(self, cognito: CognitoSettings | None) -> tuple[tuple[str, str], ...]:
         """``oidcAuthorizeParams``, checked by the function's own parser (the portal's own parameters refused)."""
         key = "oidcAuthorizeParams"
+        setting = BY_CONTEXT[key]
         value = self.raw(key)
         if value is None:
             return ()
         if not isinstance(value, str):
-            self.fail(key, value, BY_CONTEXT[key].expected())
+            self.fail(key, value, setting.expected())
             return ()
         try:
             pairs = parse_authorize_params(value, key)
         except ValueError as error:  # portal.config.ConfigError, whose messages start with the name given
             self.problems.append(re.sub(rf"^{key}\b:?\s*", f"{key}: ", str(error)))
             return ()
-        # Cognito reads either name as the provider to send people to; with federation the stack sets it.
+        size = len(urlencode(pairs).encode())
+        if setting.high is not None and size > setting.high:
+            # Lambda allows 4 KB for all of the function's variables together, PORTAL_TARGETS included.
+            self.problems.append(f"{key}: is {size} bytes as PORTAL_OIDC_AUTHORIZE_PARAMS, more than the "
+                                 f"{setting.high} this stack allows it (Lambda allows 4 KB for all environment "
+                                 "variables together)")
+            return ()
+        # Cognito reads either name as the provider to send people to: with federation the stack names it, and a pool
+        # without federation has only its own users.
         named = [name for name, _ in pairs if name.lower() in FEDERATED_PROVIDER_PARAMS]
-        if federated and named:
-            self.problems.append(f"{key}: may not set {named[0]} with federation: the stack names the federated "
-                                 "provider itself (federationProviderName)")
+        if cognito is not None and named:
+            why = ("the stack names the federated provider itself (federationProviderName)" if cognito.federation
+                   else "the stack's user pool has no other provider without federation")
+            self.problems.append(f"{key}: may not set {named[0]} with identitySource=cognito: {why}")
             return ()
         return pairs
 

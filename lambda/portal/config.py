@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,24 +139,37 @@ OWN_AUTHORIZE_PARAMS = ("state", "nonce", "redirect_uri", "client_id", "scope", 
 # Nor replace them another way: a request object's parameters supersede the query's (OIDC Core 6.1, RFC 9101),
 # and an answer in any response_mode but the query never reaches GET /callback.
 REPLACING_AUTHORIZE_PARAMS = ("request", "request_uri", "response_mode")
+# An OAuth parameter name (RFC 6749 section 8.2, "name-char"): nothing an IdP could trim or fold into one of the above.
+_AUTHORIZE_PARAM_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# A "%" that does not start an escape would be sent as a literal "%25".
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def parse_authorize_params(raw: str, name: str) -> tuple[tuple[str, str], ...]:
     """Extra authorization request parameters, as a query string; the portal's own ones are refused."""
     try:
-        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True)
-    except ValueError:
-        raise ConfigError(f"{name} must be a query string such as identity_provider=CorpOkta, got {raw!r}") from None
+        if _STRAY_PERCENT.search(raw):
+            raise ValueError("stray %")
+        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True, errors="strict")
+    except ValueError:  # UnicodeDecodeError included: an escape that is not UTF-8 would be sent as U+FFFD
+        raise ConfigError(f"{name} must be a query string such as domain_hint=corp.example, got {raw!r}") from None
     for key, value in pairs:
+        if not _AUTHORIZE_PARAM_NAME.fullmatch(key):
+            raise ConfigError(f"{name} holds the parameter name {key!r}: names are ASCII letters, digits and . _ -")
         # Compared without case: an IdP that reads names loosely must not see a second "State".
         if key.lower() in OWN_AUTHORIZE_PARAMS or key.lower().startswith("code_challenge"):
             raise ConfigError(f"{name} may not set {key}: the portal sets it for every sign-in")
         if key.lower() in REPLACING_AUTHORIZE_PARAMS:
             raise ConfigError(f"{name} may not set {key}: it would replace the parameters the portal sets")
-        if not key or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key + value):
-            raise ConfigError(f"{name} holds an empty name or a control character")
-    if len({key for key, _ in pairs}) != len(pairs):
-        raise ConfigError(f"{name} names a parameter more than once")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise ConfigError(f"{name} holds a control character")
+        # OIDC Core 3.1.2.1: with none the IdP shows no page and answers login_required to anyone without a live
+        # session there, so every such person's sign-in would end on an error page.
+        if key.lower() == "prompt" and "none" in value.split():
+            raise ConfigError(f"{name} may not set prompt=none: sign-in would fail for anyone not already signed "
+                              "in at the identity provider")
+    if len({key.lower() for key, _ in pairs}) != len(pairs):
+        raise ConfigError(f"{name} names a parameter more than once (names compared without case)")
     return tuple(pairs)
 
 

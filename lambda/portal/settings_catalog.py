@@ -73,7 +73,7 @@ class Setting:
     kind: str = "text"  # text | int | bool | choice | list | json | url | urls | query | secret | keys | path
     default: Any = None  # None: unset (optional), unless `shown_default` says it is required
     low: int | None = None  # int: smallest value; keys: shortest key; json: (no bound)
-    high: int | None = None  # int: largest value; json: most bytes as an environment variable
+    high: int | None = None  # int: largest value; json, query: most bytes as an environment variable
     unit: str = ""  # int: what the number counts ("seconds")
     pattern: re.Pattern[str] | None = None  # text: the whole value must match
     allowed: str = ""  # text: what `pattern` allows, in words (error messages and the tables)
@@ -158,8 +158,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("extra authorization request parameters, as a query string (`domain_hint=corp.example`, "
             "`prompt=login`); the portal's own (`state`, `nonce`, `code_challenge*` …) are refused; with `federation` "
             "the stack adds `identity_provider=<federationProviderName>` itself",
-            env="PORTAL_OIDC_AUTHORIZE_PARAMS", context="oidcAuthorizeParams", kind="query",
-            allowed="a query string such as domain_hint=corp.example"),
+            env="PORTAL_OIDC_AUTHORIZE_PARAMS", context="oidcAuthorizeParams", kind="query", high=500,
+            allowed="a query string such as domain_hint=corp.example, at most 500 bytes"),
     # Read by hand at run time: each an issuer URL, as PORTAL_OIDC_ISSUER (http on loopback for local runs); the
     # pattern is synth's check, https only.
     Setting("comma-separated issuers besides `PORTAL_OIDC_ISSUER` that may start a sign-in at `/login` (an upstream "

@@ -27,6 +27,15 @@ def problems(**overrides: Any) -> str:
     return str(caught.value)
 
 
+def test_authorize_params_reach_your_own_issuer_as_given_within_the_bound() -> None:
+    byo = {key: value for key, value in CONFIGS["byo-oidc-private"].items() if key != "oidcAuthorizeParams"}
+    # Your own issuer may name an upstream provider of its own; 500 bytes encoded is the most
+    given = "identity_provider=corp&domain_hint=" + "a" * 465
+    assert read(**byo, oidcAuthorizeParams=given).oidc_authorize_params == (
+        ("identity_provider", "corp"), ("domain_hint", "a" * 465))
+    assert read(**byo).oidc_authorize_params == read(**byo, oidcAuthorizeParams=" ").oidc_authorize_params == ()
+
+
 def test_cdk_json_defaults_are_valid_and_documented() -> None:
     # Given the context shipped in cdk.json / When it is read
     config = read()
@@ -100,16 +109,25 @@ def test_federation_settings_are_typed() -> None:
     ({"oidcAuthorizeParams": "code_challenge_method=plain"}, "oidcAuthorizeParams: may not set code_challenge_method"),
     ({"oidcAuthorizeParams": "request_uri=https://x"}, "oidcAuthorizeParams: may not set request_uri"),
     ({"oidcAuthorizeParams": "prompt"}, "oidcAuthorizeParams: must be a query string"),
-    ({"oidcAuthorizeParams": "prompt=login&prompt=none"}, "oidcAuthorizeParams: names a parameter more than once"),
+    ({"oidcAuthorizeParams": "prompt=login&prompt=consent"}, "oidcAuthorizeParams: names a parameter more than once"),
     ({"oidcAuthorizeParams": {"prompt": "login"}}, "oidcAuthorizeParams: got {'prompt': 'login'}; expected a query "
                                                    "string such as domain_hint=corp.example"),
-    # With federation the stack names the provider; a second name would contradict it
+    ({"oidcAuthorizeParams": "prompt=none"}, "oidcAuthorizeParams: may not set prompt=none"),
+    ({"oidcAuthorizeParams": "prompt=login&PROMPT=consent"}, "oidcAuthorizeParams: names a parameter more than once"),
+    ({"oidcAuthorizeParams": "domain_hint=" + "a" * 489}, "oidcAuthorizeParams: is 501 bytes as "
+                                                          "PORTAL_OIDC_AUTHORIZE_PARAMS, more than the 500"),
+    # With federation the stack names the provider; a second name would contradict it. Without, the pool has only
+    # its own users.
     ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml",
       "oidcAuthorizeParams": "identity_provider=Other"}, "oidcAuthorizeParams: may not set identity_provider with "
-                                                         "federation"),
+                                                         "identitySource=cognito: the stack names the federated"),
     ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml",
       "oidcAuthorizeParams": "prompt=login&IDP_Identifier=corp.example"}, "oidcAuthorizeParams: may not set "
-                                                                          "IDP_Identifier with federation"),
+                                                                          "IDP_Identifier with identitySource=cognito"),
+    ({**CONFIGS["oidc-federation"], "oidcAuthorizeParams": "idp_identifier=contoso.com"},
+     "oidcAuthorizeParams: may not set idp_identifier with identitySource=cognito: the stack names the federated"),
+    ({"oidcAuthorizeParams": "identity_provider=Okta"}, "oidcAuthorizeParams: may not set identity_provider with "
+                                                        "identitySource=cognito: the stack's user pool has no other"),
     ({"federation": "saml", "samlMetadataUrl": "https://idp.example.com/m.xml", "federationProviderName": "a b"},
      "federationProviderName: got 'a b'"),
     ({"identitySource": "oidc", "oidcIssuer": "https://i.example.com", "oidcClientId": "c",

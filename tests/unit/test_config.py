@@ -86,16 +86,28 @@ def test_extra_authorize_params_are_read_in_order():
     settings = load_settings(BASE | {"PORTAL_OIDC_AUTHORIZE_PARAMS": "identity_provider=Corp%20Okta&prompt=login"})
     assert settings.oidc_authorize_params == (("identity_provider", "Corp Okta"), ("prompt", "login"))
     assert load_settings(BASE).oidc_authorize_params == ()
+    # Form encoding: "+" is a space, %2B a plus, escapes of UTF-8 are characters; names may hold . _ -
+    odd = load_settings(BASE | {"PORTAL_OIDC_AUTHORIZE_PARAMS": "acr_values=phr+mfa&login_hint=a%2Bb%40corp&"
+                                                                "ui_locales=fr-CA&x.y-z=%C3%A9&prompt=select_account"})
+    assert odd.oidc_authorize_params == (("acr_values", "phr mfa"), ("login_hint", "a+b@corp"),
+                                         ("ui_locales", "fr-CA"), ("x.y-z", "é"), ("prompt", "select_account"))
 
 
 @pytest.mark.parametrize("raw", [
     "state=mine", "nonce=1", "redirect_uri=https://evil.example", "client_id=other", "scope=openid",
     "response_type=token", "code_challenge=x", "code_challenge_method=plain", "identity_provider=a&State=b",
-    "identity_provider", "prompt=login&prompt=none", "=x", "a=%0a",
+    "identity_provider", "prompt=login&prompt=consent", "=x", "a=%0a",
     # A request object's parameters replace the query's (OIDC Core 6.1, RFC 9101): state, nonce and
     # redirect_uri by another name. Any response_mode but the query's never reaches GET /callback's query.
     "request=eyJhbGciOiJub25lIn0.eyJzdGF0ZSI6Im1pbmUifQ.", "request_uri=https://evil.example/r",
     "Request_URI=urn:x", "response_mode=form_post", "%73tate=mine",
+    # Names an IdP could trim or fold into one of the portal's: padded, non-ASCII look-alikes, another case twice
+    "state+=x", "prompt=login&+nonce=y", "%C5%BFtate=x", "%EF%BC%B3%EF%BC%B4%EF%BC%A1%EF%BC%B4%EF%BC%A5=x",
+    "prompt=login&Prompt=consent", "login_hint=a&Login_Hint=b",
+    # Values that would be sent changed: an escape that is not UTF-8, a "%" that starts no escape
+    "a=%E2%82", "a=%ZZ", "a=50%",
+    # With prompt=none nobody without a live IdP session could sign in (OIDC Core 3.1.2.1)
+    "prompt=none", "prompt=login%20none",
 ])
 def test_authorize_params_may_not_replace_the_portals_own(raw):
     with pytest.raises(ConfigError, match="PORTAL_OIDC_AUTHORIZE_PARAMS"):
