@@ -315,7 +315,7 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(key, value, expected)
             return None
-        if setting.pattern is not None and not setting.pattern.match(value):
+        if setting.pattern is not None and not setting.pattern.fullmatch(value):
             self.fail(key, value, expected)
             return None
         return self._keep(key, value)
@@ -676,7 +676,7 @@ class _Reader:
         endpoint_type = self.choice("endpointType")
         endpoints = self.items("vpcEndpointIds")
         for endpoint in endpoints:
-            if not VPC_ENDPOINT_ID_PATTERN.match(endpoint):
+            if not VPC_ENDPOINT_ID_PATTERN.fullmatch(endpoint):
                 self.fail("vpcEndpointIds", endpoint, "VPC endpoint ids such as vpce-0123456789abcdef0")
         if endpoint_type == "private" and not endpoints:
             self.problems.append("vpcEndpointIds: is required with endpointType=private; expected the ids of "

@@ -115,7 +115,7 @@ def read_setting(env: Mapping[str, str], setting: Setting) -> Any:
         if choice is None:
             raise ConfigError(f"{name} must be {expected}, got {raw!r}")
         return choice
-    if setting.pattern is not None and not setting.pattern.match(raw):
+    if setting.pattern is not None and not setting.pattern.fullmatch(raw):
         raise ConfigError(f"{name} must be {expected}, got {raw!r}")
     return raw
 

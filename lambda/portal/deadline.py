@@ -102,8 +102,12 @@ def request_deadline(context: Any) -> Iterator[None]:
     started = time.monotonic()
     budget = API_GATEWAY_SECONDS
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if callable(remaining):
-        budget = min(budget, remaining() / 1000)
+    try:
+        left = remaining() / 1000 if callable(remaining) else budget
+    except Exception:  # a context that cannot say (or says no number): API Gateway's limit still bounds the answer
+        left = budget
+    if left == left:  # NaN is no budget
+        budget = min(budget, left)
     reserve = PAGE_RESERVE_SECONDS if _pages_ready else FIRST_PAGE_RESERVE_SECONDS
     token = _deadline.set(started + budget - MARGIN_SECONDS - reserve)
     try:

@@ -78,7 +78,7 @@ def _profile_name(template: str, used: tuple[tuple[str, str | None], ...]) -> st
 
 def _render_profile_name(template: str, claims: Mapping[str, Any]) -> str:
     name = _trimmed(PLACEHOLDER.sub(lambda match: profile_slug(claim_value(dict(claims), match.group(1))), template))
-    if not RESOURCE_NAME_PATTERN.match(name):
+    if not RESOURCE_NAME_PATTERN.fullmatch(name):
         raise IdentityUnusable("your identity does not form a valid Studio profile name")
     return name
 

@@ -68,9 +68,9 @@ def parse_launch_request(query: Mapping[str, list[str]] | None) -> LaunchRequest
             raise _bad(N_("The link gives '%(parameter)s' more than once.", parameter=name))
         values[name] = given[0] if given and given[0] != "" else None
     target, space, app, path = (values[name] for name in KNOWN_PARAMETERS)
-    if target is not None and not TARGET_ID_PATTERN.match(target):
+    if target is not None and not TARGET_ID_PATTERN.fullmatch(target):
         raise _bad(N_("The link's target is not a valid target id."))
-    if space is not None and not RESOURCE_NAME_PATTERN.match(space):
+    if space is not None and not RESOURCE_NAME_PATTERN.fullmatch(space):
         raise _bad(N_("The link's space is not a valid Studio space name."))
     if app is not None and app not in (*APP_TYPES, STUDIO):
         raise _bad(N_("The link's app must be one of %(apps)s.", apps=", ".join((*APP_TYPES, STUDIO))))

@@ -127,6 +127,6 @@ def helpdesk_link(value: str | None) -> dict[str, str | None] | None:
         return {"href": value, "text": value}
     if value.startswith("mailto:") and len(value) > len("mailto:"):
         return {"href": value, "text": value.removeprefix("mailto:").split("?", 1)[0]}
-    if _PHONE.match(value):
+    if _PHONE.fullmatch(value):
         return {"href": "tel:" + re.sub(r"[^0-9+]", "", value), "text": value}
     return {"href": None, "text": value}

@@ -41,6 +41,7 @@ from portal.runtime import SESSION_COOKIE, TRANSACTION_TTL_SECONDS
 from portal.targets import Target, allowed_targets, choose_target, parse_groups
 from portal.web import (
     MAX_PARAM_LENGTH,
+    MAX_RETURN_PATH_LENGTH,
     app,
     base_url,
     current_path_and_query,
@@ -175,6 +176,9 @@ def chooser(person: Person) -> Response:
 
 def start_sign_in(return_to: str, login_hint: str | None = None) -> Response:
     """Off to the IdP, with this sign-in's own transaction cookie; other sign-ins in progress keep theirs."""
+    if len(return_to) > MAX_RETURN_PATH_LENGTH:
+        # It could not come back after sign-in (the sign-in cookie's bound): say so rather than land elsewhere.
+        raise BadRequest("link too long to carry through sign-in", message=N_("The link is too long."))
     portal = runtime.get()
     if portal.client_from_secret:
         # Cognito's client is replaced on rotation: never send Cognito a client id it has just deleted.
@@ -217,7 +221,11 @@ def portal_return_path(target_link_uri: str | None) -> str:
     # urlsplit silently drops tabs and newlines (WHATWG): a link with any is refused, not cleaned.
     if not target_link_uri or any(ord(ch) <= 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target_link_uri):
         return "/"
-    base, target = urlsplit(base_url()), urlsplit(target_link_uri)
+    try:
+        target = urlsplit(target_link_uri)
+    except ValueError:  # an unclosed IPv6 bracket, a host NFKC turns into a separator: not a URL of the portal
+        return "/"
+    base = urlsplit(base_url())
     base_path = base.path.rstrip("/")
     if (target.scheme, target.netloc) != (base.scheme, base.netloc) or \
             not (target.path == base_path or target.path.startswith(base_path + "/")):
@@ -260,7 +268,7 @@ def callback() -> Response:
             raise SignInCancelled("the identity provider answered access_denied", cancelled=True)
         raise SignInFailed("the identity provider answered with an error")
     code = query("code")
-    if not code or not state or not _OAUTH_PARAM.match(code) or not _OAUTH_PARAM.match(state):
+    if not code or not state or not _OAUTH_PARAM.fullmatch(code) or not _OAUTH_PARAM.fullmatch(state):
         raise SignInFailed("callback without a usable code and state",
                            message=N_("The sign-in response was incomplete."))
     if transaction is None and signin.transaction_names(request_cookies()):

@@ -15,6 +15,7 @@ line and headers together; starting one more first drops the unreadable ones, th
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 
 from portal.sealing import Sealer
@@ -23,6 +24,7 @@ TRANSACTION_PREFIX = "__Host-portal-signin-"
 MAX_PARALLEL_SIGN_INS = 4
 MAX_TRANSACTION_BYTES = 4096
 _TAG_LENGTH = 16
+_TRANSACTION_NAME = re.compile(re.escape(TRANSACTION_PREFIX) + f"[0-9a-f]{{{_TAG_LENGTH}}}")
 
 
 def cookie_name(state: str) -> str:
@@ -30,7 +32,9 @@ def cookie_name(state: str) -> str:
 
 
 def transaction_names(jar: Mapping[str, str]) -> list[str]:
-    return [name for name in jar if name.startswith(TRANSACTION_PREFIX)]
+    """The names of this browser's sign-in cookies: only those the portal could have set (they are written back,
+    expired, in Set-Cookie)."""
+    return [name for name in jar if _TRANSACTION_NAME.fullmatch(name)]
 
 
 def to_drop(jar: Mapping[str, str], sealer: Sealer, new_size: int) -> list[str]:

@@ -101,19 +101,19 @@ def _parse_provision(raw: Any, where: str) -> Provisioning | None:
     if unknown:
         raise _fail(where, f"provision has unknown fields {sorted(unknown)}")
     role = raw.get("execution_role_arn")
-    if not isinstance(role, str) or not ROLE_ARN_PATTERN.match(role):
+    if not isinstance(role, str) or not ROLE_ARN_PATTERN.fullmatch(role):
         raise _fail(where, "provision.execution_role_arn must be an IAM role ARN")
     domains = raw.get("email_domains")
     if domains is None:
         raise _fail(where, "provision.email_domains is required: the e-mail domains whose people may have a "
                            "profile created, e.g. [\"corp.example\"]")
     if (not isinstance(domains, list) or not domains
-            or not all(isinstance(domain, str) and EMAIL_DOMAIN_PATTERN.match(domain) for domain in domains)):
+            or not all(isinstance(domain, str) and EMAIL_DOMAIN_PATTERN.fullmatch(domain) for domain in domains)):
         raise _fail(where, "provision.email_domains must be a non-empty list of lower-case domain names "
                            "such as [\"corp.example\"]")
     tags = raw.get("tags") or {}
     if not isinstance(tags, dict) or not all(
-            isinstance(key, str) and TAG_KEY_PATTERN.match(key)
+            isinstance(key, str) and TAG_KEY_PATTERN.fullmatch(key)
             and isinstance(value, str) and len(value) <= 256 for key, value in tags.items()):
         raise _fail(where, "provision.tags must map tag keys to string values")
     settings = raw.get("user_settings") or {}
@@ -129,7 +129,7 @@ def parse_target(raw: Any, index: int, identity_claim: str) -> Target:
     if not isinstance(raw, dict):
         raise _fail(where, "each target must be an object")
     target_id = raw.get("id")
-    if not isinstance(target_id, str) or not TARGET_ID_PATTERN.match(target_id):
+    if not isinstance(target_id, str) or not TARGET_ID_PATTERN.fullmatch(target_id):
         raise _fail(where, "id must be 1-32 lower-case letters, digits or '-' (it appears in links)")
     where = f"target {target_id!r}"
     unknown = set(raw) - _KNOWN_FIELDS
@@ -139,13 +139,13 @@ def parse_target(raw: Any, index: int, identity_claim: str) -> Target:
     if not isinstance(label, str) or not label.strip() or len(label) > 100:
         raise _fail(where, "label must be a non-empty string of at most 100 characters")
     domain_id = raw.get("domain_id")
-    if not isinstance(domain_id, str) or not DOMAIN_ID_PATTERN.match(domain_id):
+    if not isinstance(domain_id, str) or not DOMAIN_ID_PATTERN.fullmatch(domain_id):
         raise _fail(where, "domain_id must look like d-xxxxxxxxxxxx")
     region = raw.get("region")
-    if region is not None and (not isinstance(region, str) or not REGION_PATTERN.match(region)):
+    if region is not None and (not isinstance(region, str) or not REGION_PATTERN.fullmatch(region)):
         raise _fail(where, "region must be an AWS region name such as eu-west-1")
     role_arn = raw.get("role_arn")
-    if role_arn is not None and (not isinstance(role_arn, str) or not ROLE_ARN_PATTERN.match(role_arn)):
+    if role_arn is not None and (not isinstance(role_arn, str) or not ROLE_ARN_PATTERN.fullmatch(role_arn)):
         raise _fail(where, "role_arn must be an IAM role ARN")
     profile = raw.get("profile", f"{{{identity_claim}}}")
     if not isinstance(profile, str) or not _valid_template(profile):
@@ -168,8 +168,8 @@ def _valid_template(template: str) -> bool:
     placeholders = PLACEHOLDER.findall(template)
     literal = PLACEHOLDER.sub("", template)
     return (bool(placeholders) and 0 < len(template) <= 200 and "{" not in literal and "}" not in literal
-            and all(CLAIM_NAME_PATTERN.match(name) for name in placeholders)
-            and bool(_TEMPLATE_LITERAL.match(literal)))
+            and all(CLAIM_NAME_PATTERN.fullmatch(name) for name in placeholders)
+            and bool(_TEMPLATE_LITERAL.fullmatch(literal)))
 
 
 def parse_targets(raw_json: str, identity_claim: str) -> tuple[Target, ...]:

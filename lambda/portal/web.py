@@ -27,6 +27,8 @@ app = APIGatewayRestResolver(debug=False)
 HTML = "text/html; charset=utf-8"
 MAX_PARAM_LENGTH = 2048
 MAX_RETURN_PATH_LENGTH = 1024
+# Path segments a browser resolves as "." or ".." (the WHATWG URL standard's single- and double-dot segments).
+_DOT_SEGMENTS = frozenset({".", "%2e", "..", ".%2e", "%2e.", "%2e%2e"})
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
@@ -65,7 +67,7 @@ def base_url() -> str:
     event = app.current_event.raw_event
     context = event.get("requestContext") or {}
     host = str(context.get("domainName") or app.current_event.headers.get("host") or "")
-    if not _HOST.match(host):
+    if not _HOST.fullmatch(host):
         raise BadRequest("missing or malformed host")
     full_path, path = str(context.get("path") or ""), str(event.get("path") or "")
     prefix = full_path[: -len(path)] if path and full_path.endswith(path) else ""
@@ -84,10 +86,15 @@ def safe_base_url() -> str:
 
 
 def safe_return_path(candidate: str | None) -> str:
-    """Only ever a path of the portal itself: never a scheme, another host, or a control character."""
+    """Only ever a path of the portal itself, in ASCII (a browser sends a link percent-encoded; the limit is then one
+    of bytes, which bounds the sign-in cookie): never a scheme, another host, a control character, or a dot segment
+    (the browser would resolve ``/../other-stage/`` above the portal's base path)."""
     if (not candidate or not candidate.startswith("/") or candidate.startswith(("//", "/\\"))
-            or len(candidate) > MAX_RETURN_PATH_LENGTH
+            or len(candidate) > MAX_RETURN_PATH_LENGTH or not candidate.isascii()
             or any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch == "\\" for ch in candidate)):
+        return "/"
+    path = candidate.split("?", 1)[0].split("#", 1)[0]
+    if any(segment.lower() in _DOT_SEGMENTS for segment in path.split("/")):
         return "/"
     return candidate
 
@@ -177,21 +184,33 @@ def page(template: str, status: int = HTTPStatus.OK, cookies: list[Cookie] | Non
     return Response(status_code=status, content_type=HTML, body=body, headers=headers, cookies=cookies or [])
 
 
+def _is_text(value: Any) -> bool:
+    """A str UTF-8 can carry: JSON may hold a lone surrogate (``\\ud800``), which no encoder further on would take."""
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_str_map(value: Any, multi: bool) -> bool:
     if value is None:
         return True
     if not isinstance(value, dict):
         return False
     if multi:
-        return all(isinstance(key, str) and isinstance(items, list) and all(isinstance(item, str) for item in items)
+        return all(_is_text(key) and isinstance(items, list) and all(_is_text(item) for item in items)
                    for key, items in value.items())
-    return all(isinstance(key, str) and isinstance(item, str) for key, item in value.items())
+    return all(_is_text(key) and _is_text(item) for key, item in value.items())
 
 
 def is_rest_api_event(event: Any) -> bool:
     """The shape API Gateway's REST proxy integration sends; anything else is refused before routing."""
-    if not isinstance(event, dict) or not isinstance(event.get("path"), str) or \
-            not isinstance(event.get("httpMethod"), str):
+    if not isinstance(event, dict) or not _is_text(event.get("path")) or not isinstance(event.get("httpMethod"), str):
         return False
     context = event.get("requestContext")
     return (_is_str_map(event.get("headers"), multi=False)

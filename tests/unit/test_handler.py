@@ -1,7 +1,7 @@
 """The handler driven with REST API events, against a scripted IdP and a stubbed SageMaker."""
 
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
@@ -145,6 +145,30 @@ def test_long_return_paths_keep_the_transaction_cookies_within_their_byte_budget
         portal.start_sign_in(f"/status?n={number}&pad={'p' * 900}")
         assert sum(len(value) for value in portal.transactions().values()) <= MAX_TRANSACTION_BYTES
     assert 1 <= len(portal.transactions()) < MAX_PARALLEL_SIGN_INS
+
+
+def test_a_link_too_long_to_come_back_after_sign_in_says_so(portal):
+    # It works signed in (the path is within its own bound, 900 characters) ...
+    link = "/?" + urlencode({"app": "studio", "path": "lab/tree/" + "a b" * 297}, quote_via=quote)
+    portal.expect_launch()
+    portal.sign_in()
+    portal.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": PRESIGNED})  # ownership: cached
+    assert header(portal.get(link), "Location") == PRESIGNED
+    # ... but encoded it is longer than a sign-in can carry: a clear page, not the start page after sign-in
+    portal.cookies.pop(SESSION_COOKIE)
+    response = portal.get(link)
+    assert response["statusCode"] == 400 and "The link is too long." in response["body"]
+    assert portal.transactions() == {}
+
+
+def test_only_the_portals_own_sign_in_cookie_names_are_written_back(portal):
+    # A name the portal could not have set is never echoed into Set-Cookie, however it starts.
+    forged = f"{TRANSACTION_PREFIX}x\r\nX-Injected: 1"
+    portal.cookies[forged] = "v"
+    portal.cookies[f"{TRANSACTION_PREFIX}{'0' * 16}"] = "stale"
+    written = portal.get("/logout")["multiValueHeaders"]["Set-Cookie"]
+    assert [line for line in written if line.startswith(f"{TRANSACTION_PREFIX}{'0' * 16}=;")]
+    assert not [line for line in written if "Injected" in line or "\n" in line or "\r" in line]
 
 
 @pytest.mark.parametrize("cookie", ["garbage", "", "A" * 5000])
@@ -319,9 +343,10 @@ def test_plain_http_is_only_believed_on_loopback(portal):
     assert "redirect_uri=https%3A%2F%2F" in header(response, "Location")
 
 
-def test_malformed_host_is_a_bad_request(portal):
+@pytest.mark.parametrize("host", ["evil.example/\r\nX: y", "abc123.example.com\n", "[::1]\n", "a.example:443\n"])
+def test_malformed_host_is_a_bad_request(portal, host):
     event = rest_event("/")
-    event["requestContext"]["domainName"] = "evil.example/\r\nX: y"
+    event["requestContext"]["domainName"] = host  # a final newline too: it would reach Location
     response = handler(event, FakeContext())
     assert response["statusCode"] == 400
 
@@ -329,6 +354,38 @@ def test_malformed_host_is_a_bad_request(portal):
 @pytest.mark.parametrize("event", [{}, {"path": 1}, "not a dict", {"path": "/", "httpMethod": None}])
 def test_events_that_are_not_api_gateway_events_get_400(event):
     assert handler(event, FakeContext())["statusCode"] == 400
+
+
+@pytest.mark.parametrize("where", ["query", "multi_query", "header", "path"])
+def test_a_lone_surrogate_anywhere_in_the_request_gets_400(portal, where):
+    # JSON can carry "\ud800"; no encoder further on (URLs, cookie names) would take it.
+    event = rest_event("/callback", query={"state": ["ok"], "code": ["c"]})
+    if where == "query":
+        event["queryStringParameters"]["state"] = "\ud800"
+    elif where == "multi_query":
+        event["multiValueQueryStringParameters"] = {"utm": ["\udcff"]}
+    elif where == "header":
+        event["headers"]["Accept-Language"] = "de\ud800"
+    else:
+        event["path"] = "/\ud800"
+    response = handler(event, FakeContext())
+    assert response["statusCode"] == 400 and response["body"] == "Bad request"
+
+
+class _BrokenContext(FakeContext):
+    def get_remaining_time_in_millis(self):
+        raise RuntimeError("no clock")
+
+
+class _SillyContext(FakeContext):
+    def get_remaining_time_in_millis(self):
+        return float("nan")
+
+
+@pytest.mark.parametrize("context", [_BrokenContext(), _SillyContext()], ids=["raises", "nan"])
+def test_a_context_that_cannot_say_the_time_left_still_gets_the_portals_answer(portal, context):
+    assert handler(rest_event("/health"), context)["statusCode"] == 200
+    assert header(handler(rest_event("/"), context), "Location")  # the sign-in starts
 
 
 def test_misconfiguration_is_a_clear_503_naming_nothing_secret(monkeypatch):
@@ -401,6 +458,11 @@ def test_login_from_an_unknown_issuer_gets_a_400_page(portal, params):
     f"https://user@{API_HOST}/prod/status", f"https://{API_HOST}:444/prod/status", "/prod/status",
     f"https://{API_HOST}.evil.example/prod/status", f"https://{API_HOST}/prod//evil.example",
     f"https://{API_HOST}/prod/\\evil", "javascript:alert(1)", f"https://{API_HOST}/prod/\r\nX:1",
+    # Dot segments, plain or percent-encoded in any case: the browser would leave the base path (another stage)
+    f"https://{API_HOST}/prod/../other/status", f"https://{API_HOST}/prod/%2E%2e/other/", f"https://{API_HOST}/prod/.",
+    f"https://{API_HOST}/prod/status/.%2e/..?a=1", f"https://{API_HOST}/prod/%2e/status",
+    # Not URLs urlsplit can read (an unclosed IPv6 bracket), and non-ASCII paths (a browser sends them encoded)
+    "https://%5B", "A://[", f"https://{API_HOST}]x/prod/", f"https://{API_HOST}/prod/" + "\u00e9" * 600,
 ])
 def test_login_never_follows_a_target_link_outside_the_portal(portal, target):
     response = _login(portal, iss="https://idp.example.test", target_link_uri=target)
