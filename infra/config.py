@@ -565,7 +565,7 @@ class _Reader:
 
     def read_external_oidc(self) -> ExternalOidc:
         return ExternalOidc(
-            issuer=(self.https_url("oidcIssuer", required=True) or "").rstrip("/"),
+            issuer=self.https_url("oidcIssuer", required=True) or "",  # exactly: a final "/" is part of some issuers
             client_id=self.text("oidcClientId", required=True) or "",
             client_secret_arn=self.text("oidcClientSecretArn", required=True) or "",
             client_secret_kms_key_arn=self.text("oidcClientSecretKmsKeyArn"),

@@ -221,7 +221,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     issuer = _raw(env, BY_ENV["PORTAL_OIDC_ISSUER"])
     if not issuer:
         raise ConfigError("PORTAL_OIDC_ISSUER is required (the OpenID Connect issuer URL)")
-    issuer = check_endpoint_url(issuer.rstrip("/"), "PORTAL_OIDC_ISSUER")
+    # Exactly as configured: it is compared with the discovery document's and each ID token's iss (OIDC Discovery
+    # 4.3, Core 3.1.3.7), and some issuers end in "/" (Auth0's).
+    issuer = check_endpoint_url(issuer, "PORTAL_OIDC_ISSUER")
 
     if declared["oidc_client_secret"] and declared["oidc_client_secret_arn"]:
         raise ConfigError("set only one of PORTAL_OIDC_CLIENT_SECRET and PORTAL_OIDC_CLIENT_SECRET_ARN")

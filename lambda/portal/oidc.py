@@ -64,8 +64,11 @@ def _parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
     if not isinstance(document, dict):
         raise IdentityProviderUnavailable("discovery document is not a JSON object")
     if document.get("issuer") != issuer:
-        # OIDC Discovery 4.3: the issuer in the document must be exactly the one we asked.
-        raise PortalMisconfigured("the discovery document names a different issuer")
+        # OIDC Discovery 4.3: the issuer in the document must be exactly the one we asked. Naming it tells the operator
+        # what to configure (a final "/" is part of it).
+        named = document.get("issuer")
+        raise PortalMisconfigured(f"the discovery document names the issuer {str(named)[:200]!r}, not the configured "
+                                  f"{issuer!r}; PORTAL_OIDC_ISSUER (oidcIssuer) must be exactly the IdP's issuer")
     try:
         endpoints = {
             name: check_endpoint_url(str(document[name]), name)
@@ -107,7 +110,8 @@ class OidcClient:
             if self._metadata and self._clock() - self._metadata_fetched < DISCOVERY_TTL_SECONDS:
                 return self._metadata
         try:
-            document = self._http.get_json(f"{self.issuer}/.well-known/openid-configuration")
+            # OIDC Discovery 4.1: a terminating "/" of the issuer is removed before the well-known path is appended.
+            document = self._http.get_json(f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
         except HttpError as exc:
             raise IdentityProviderUnavailable(f"discovery failed: {exc}") from None
         metadata = _parse_metadata(document, self.issuer)

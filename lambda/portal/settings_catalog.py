@@ -146,7 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
             context="ownershipCacheSeconds", kind="int", default=60, low=0, high=300, unit="seconds"),
     # --- the function's sign-in and secrets (set by the stack from the identity source) ---------------------
     # Read by hand: https, or http on a loopback host (portal.config.check_endpoint_url).
-    Setting("OIDC issuer URL; discovery at `<issuer>/.well-known/openid-configuration`", env="PORTAL_OIDC_ISSUER",
+    Setting("OIDC issuer URL, exactly as the IdP's `issuer` (a final `/` included); discovery at "
+            "`<issuer without a final />/.well-known/openid-configuration`", env="PORTAL_OIDC_ISSUER",
             kind="url", shown_default="required"),
     Setting("the app client's id", env="PORTAL_OIDC_CLIENT_ID", shown_default="required unless the secret carries it"),
     Setting("the client secret itself (local runs); omit for a public client", env="PORTAL_OIDC_CLIENT_SECRET",
@@ -245,7 +246,8 @@ SETTINGS: tuple[Setting, ...] = (
             allowed="an AWS region name such as eu-west-1"),
     Setting("bump to replace the app client and with it its secret (rotation, docs/deploy.md)",
             context="cognitoClientGeneration", kind="int", default=1, low=1, high=1000),
-    Setting("`identitySource=oidc`: your issuer", context="oidcIssuer", kind="url"),
+    Setting("`identitySource=oidc`: your issuer, exactly as its discovery document's `issuer` (a final `/` "
+            "included, as in Auth0's)", context="oidcIssuer", kind="url"),
     Setting("`identitySource=oidc`: the portal's client id at your issuer", context="oidcClientId",
             allowed="the client id registered at your IdP"),
     Setting("`identitySource=oidc`: the secret holding the client secret (plain text, or JSON with `client_id` and "

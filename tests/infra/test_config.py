@@ -27,6 +27,11 @@ def problems(**overrides: Any) -> str:
     return str(caught.value)
 
 
+def test_your_own_issuer_is_passed_on_exactly_a_final_slash_included() -> None:
+    byo = {**CONFIGS["byo-oidc-private"], "oidcIssuer": "https://tenant.auth0.example/"}
+    assert read(**byo).external_oidc.issuer == "https://tenant.auth0.example/"
+
+
 def test_authorize_params_reach_your_own_issuer_as_given_within_the_bound() -> None:
     byo = {key: value for key, value in CONFIGS["byo-oidc-private"].items() if key != "oidcAuthorizeParams"}
     # Your own issuer may name an upstream provider of its own; 500 bytes encoded is the most

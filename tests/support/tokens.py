@@ -42,16 +42,21 @@ class ScriptedIdentityProvider:
     next_id_token: str | None = None
     token_status: int = 200
 
+    @property
+    def base(self) -> str:
+        """Where the endpoints are: the issuer without a final "/" (Auth0's issuer has one)."""
+        return self.issuer.rstrip("/")
+
     def discovery(self) -> dict[str, Any]:
         document = {
             "issuer": self.issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token",
-            "jwks_uri": f"{self.issuer}/jwks",
+            "authorization_endpoint": f"{self.base}/authorize",
+            "token_endpoint": f"{self.base}/token",
+            "jwks_uri": f"{self.base}/jwks",
             "id_token_signing_alg_values_supported": ["RS256"],
         }
         if self.end_session:
-            document["end_session_endpoint"] = f"{self.issuer}/logout"
+            document["end_session_endpoint"] = f"{self.base}/logout"
         return document
 
     def jwks(self) -> dict[str, Any]:
@@ -86,7 +91,7 @@ class FakeHttp:
 
     def get_json(self, url: str) -> Any:
         self.requests.append(("GET", url, None, None))
-        path = url.removeprefix(self.idp.issuer)
+        path = url.removeprefix(self.idp.base)
         if path in self.fail:
             raise self.fail[path]
         if path == "/.well-known/openid-configuration":
@@ -102,7 +107,7 @@ class FakeHttp:
         from portal.http import HttpError
 
         self.requests.append(("POST", url, fields, headers))
-        path = url.removeprefix(self.idp.issuer)
+        path = url.removeprefix(self.idp.base)
         if path in self.fail:
             raise self.fail[path]
         if self.idp.token_status != 200:

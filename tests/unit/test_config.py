@@ -13,7 +13,7 @@ BASE = {
 
 def test_defaults():
     settings = load_settings(BASE)
-    assert settings.oidc_issuer == "https://idp.example.com"
+    assert settings.oidc_issuer == "https://idp.example.com/"  # exactly as given: a final "/" is part of some issuers
     assert (settings.identity_claim, settings.owner_tag) == ("email", "studiouserid")
     assert (settings.url_expires_seconds, settings.studio_session_seconds, settings.session_ttl_seconds) == (
         30, 43200, 3600)

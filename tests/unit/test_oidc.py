@@ -168,6 +168,27 @@ def test_discovery_naming_another_issuer_is_a_configuration_error(idp, http):
         client.metadata()
 
 
+def test_an_issuer_ending_in_a_slash_is_discovered_and_compared_exactly():
+    # Auth0's issuer is "https://<tenant>.auth0.com/": discovery drops the final "/" before the well-known path
+    # (OIDC Discovery 4.1), and the document and the tokens carry it.
+    auth0 = ScriptedIdentityProvider(issuer="https://tenant.auth0.example/")
+    http = FakeHttp(auth0)
+    client = OidcClient(auth0.issuer, auth0.client_id, "s3cret", http)
+    assert client.verify_id_token(auth0.sign(auth0.claims(nonce="n-1")), "n-1")["email"] == "alice@example.com"
+    assert http.requests[0][1] == "https://tenant.auth0.example/.well-known/openid-configuration"
+    with pytest.raises(SignInFailed):  # the same issuer without its "/" is another issuer
+        client.verify_id_token(auth0.sign(auth0.claims(nonce="n-1", iss="https://tenant.auth0.example")), "n-1")
+
+
+@pytest.mark.parametrize(("configured", "actual"), [
+    ("https://idp.example.test/", "https://idp.example.test"), ("https://tenant.auth0.example", "https://tenant.auth0.example/")])
+def test_an_issuer_configured_with_or_without_a_slash_it_lacks_is_refused_naming_the_right_one(configured, actual):
+    http = FakeHttp(ScriptedIdentityProvider(issuer=actual))
+    with pytest.raises(PortalMisconfigured) as refused:
+        OidcClient(configured, "portal-client", None, http).metadata()
+    assert repr(actual) in refused.value.detail and "exactly" in refused.value.detail
+
+
 def test_discovery_with_plain_http_endpoints_on_a_public_host_is_refused(idp, http):
     document = idp.discovery()
     http.idp.discovery = lambda: {**document, "token_endpoint": "http://idp.example.test/token"}
