@@ -268,7 +268,10 @@ def callback() -> Response:
             raise SignInCancelled("the identity provider answered access_denied", cancelled=True)
         raise SignInFailed("the identity provider answered with an error")
     code = query("code")
-    if not code or not state or not _OAUTH_PARAM.fullmatch(code) or not _OAUTH_PARAM.fullmatch(state):
+    # RFC 6749 3.1: no parameter more than once; the first or the last would be a guess.
+    repeated = [key for key in ("code", "state") if len((app.current_event.multi_value_query_string_parameters
+                                                         or {}).get(key) or ()) > 1]
+    if repeated or not code or not state or not _OAUTH_PARAM.fullmatch(code) or not _OAUTH_PARAM.fullmatch(state):
         raise SignInFailed("callback without a usable code and state",
                            message=N_("The sign-in response was incomplete."))
     if transaction is None and signin.transaction_names(request_cookies()):

@@ -193,6 +193,16 @@ def test_callback_with_another_browsers_state_is_refused(portal):
     assert SESSION_COOKIE not in portal.cookies
 
 
+@pytest.mark.parametrize("repeat", ["code=c&code={state}&state={state}", "code=c&state={state}&state={state}",
+                                    "code=c&state=attackers-state&state={state}"])
+def test_a_callback_repeating_its_code_or_state_is_refused_even_with_the_right_state_last(portal, repeat):
+    state, nonce = portal.start_sign_in("/")
+    portal.idp.next_id_token = portal.idp.sign(portal.idp.claims(nonce=nonce))
+    response = portal.get("/callback?" + repeat.format(state=state))  # RFC 6749 3.1: each parameter once
+    assert response["statusCode"] == 401 and "incomplete" in response["body"]
+    assert SESSION_COOKIE not in portal.cookies
+
+
 def test_callback_without_transaction_cookie_is_refused(portal):
     response = portal.get("/callback?code=c&state=s")
     assert response["statusCode"] == 401 and "another browser or has expired" in response["body"]
