@@ -76,14 +76,32 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def redacted_url(url: str) -> str:
+    """A URL fit for a log line: no user information, query or fragment, however they are spelt (anything up to the
+    last "@" goes, even when a "?" or "#" in a password hides it from urlsplit)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    return f"{scheme}{separator}{re.split(r'[?#]', rest.rsplit('@', 1)[-1], maxsplit=1)[0]}"
+
+
 def check_endpoint_url(url: str, what: str) -> str:
-    """An IdP URL must be https, except on a loopback host (local runs)."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise ConfigError(f"{what} must be an absolute URL, got {url!r}")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname)):
+    """An IdP URL must be https, except on a loopback host (local runs), and carries no user information or fragment.
+    Its messages quote it redacted: an IdP writes these URLs, and they reach log lines."""
+    authority = url.partition("://")[2].split("/", 1)[0]
+    if "@" in authority or "#" in url:
+        raise ConfigError(f"{what} must carry no user information or fragment, got {redacted_url(url)!r}")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket, a host NFKC turns into a separator
+        host = None
+    if not host:
+        raise ConfigError(f"{what} must be an absolute URL, got {redacted_url(url)!r}")
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
         return url
-    raise ConfigError(f"{what} must use https (plain http is accepted only on loopback hosts), got {url!r}")
+    raise ConfigError(f"{what} must use https (plain http is accepted only on loopback hosts), "
+                      f"got {redacted_url(url)!r}")
 
 
 def _raw(env: Mapping[str, str], setting: Setting) -> str:

@@ -24,6 +24,7 @@ the threads take turns holding Python's lock, and a function with up to 1,769 MB
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import time
@@ -102,12 +103,9 @@ def request_deadline(context: Any) -> Iterator[None]:
     started = time.monotonic()
     budget = API_GATEWAY_SECONDS
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    try:
-        left = remaining() / 1000 if callable(remaining) else budget
-    except Exception:  # a context that cannot say (or says no number): API Gateway's limit still bounds the answer
-        left = budget
-    if left == left:  # NaN is no budget
-        budget = min(budget, left)
+    # A context that cannot say (or says no number): API Gateway's limit still bounds the answer.
+    with contextlib.suppress(Exception):
+        budget = min(budget, remaining() / 1000) if callable(remaining) else budget
     reserve = PAGE_RESERVE_SECONDS if _pages_ready else FIRST_PAGE_RESERVE_SECONDS
     token = _deadline.set(started + budget - MARGIN_SECONDS - reserve)
     try:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import urllib3
 from urllib3.util import Retry, Timeout
 
 from portal import deadline
+from portal.config import redacted_url
 from portal.deadline import DeadlineExceeded
 
 MAX_BODY_BYTES = 512 * 1024
@@ -82,12 +83,5 @@ class JsonHttpClient:
 
 
 def _origin(url: str) -> str:
-    """Scheme, host and path only: a query may carry codes, and user information a password (an IdP's endpoint
-    URL is the IdP's to write), so neither reaches a log line."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # not a URL urlsplit can read: only what precedes any query, fragment or user information
-        return url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, f"[{host}]{port}" if ":" in host else f"{host}{port}", parts.path, "", ""))
+    """Scheme, host and path only: a query may carry codes, and user information a password."""
+    return redacted_url(url)

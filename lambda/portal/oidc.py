@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from portal.config import ConfigError, check_endpoint_url
 from portal.errors import ClientRejected, IdentityProviderUnavailable, PortalMisconfigured, SignInFailed
 from portal.http import HttpError, JsonHttpClient
+from portal.observability import logger
 
 if TYPE_CHECKING:
     from jwt import PyJWK
@@ -63,12 +64,17 @@ def pkce_challenge(verifier: str) -> str:
 def _parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
     if not isinstance(document, dict):
         raise IdentityProviderUnavailable("discovery document is not a JSON object")
-    if document.get("issuer") != issuer:
-        # OIDC Discovery 4.3: the issuer in the document must be exactly the one we asked. Naming it tells the operator
-        # what to configure (a final "/" is part of it).
-        named = document.get("issuer")
-        raise PortalMisconfigured(f"the discovery document names the issuer {str(named)[:200]!r}, not the configured "
-                                  f"{issuer!r}; PORTAL_OIDC_ISSUER (oidcIssuer) must be exactly the IdP's issuer")
+    declared = document.get("issuer")
+    if declared != issuer:
+        # OIDC Discovery 4.3: the issuer in the document must be the one we asked. A final "/" aside (earlier versions
+        # stripped it from the configuration, and Discovery 4.1 drops it from the well-known URL), it is exactly that;
+        # the IdP's spelling is then the one its tokens carry. Anything else is named, so the operator can fix it.
+        if not (isinstance(declared, str) and declared.rstrip("/") == issuer.rstrip("/")):
+            raise PortalMisconfigured(f"the discovery document names the issuer {str(declared)[:200]!r}, not the "
+                                      f"configured {issuer!r}; set PORTAL_OIDC_ISSUER (oidcIssuer) to the IdP's")
+        logger.warning("the configured issuer differs from the IdP's by a final '/'; using the IdP's",
+                       extra={"configured": issuer, "declared": declared})
+        issuer = declared
     try:
         endpoints = {
             name: check_endpoint_url(str(document[name]), name)
@@ -165,6 +171,8 @@ class OidcClient:
         verifier = secrets.token_urlsafe(48)
         extra = dict(self.authorize_params)
         if login_hint:
+            # The tile's hint replaces a configured one, in whatever case that one is spelt: one login_hint is sent.
+            extra = {name: value for name, value in extra.items() if name.lower() != "login_hint"}
             extra["login_hint"] = login_hint
         query = urlencode({
             **extra,
@@ -223,7 +231,7 @@ class OidcClient:
         key = self._signing_key(kid, alg)
         try:
             claims = jwt.decode(
-                id_token, key=key.key, algorithms=[alg], audience=self.client_id, issuer=self.issuer,
+                id_token, key=key.key, algorithms=[alg], audience=self.client_id, issuer=self.metadata().issuer,
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["iss", "sub", "aud", "exp", "iat"], "verify_iat": True},
             )

@@ -86,12 +86,22 @@ def _launch_request() -> LaunchRequest:
     return parse_launch_request(app.current_event.multi_value_query_string_parameters)
 
 
+def _return_path(request: LaunchRequest) -> str:
+    """Where a signed-out click comes back to after sign-in: the link as opened, or, when that is longer than a
+    sign-in can carry, only what it asks for (a tracking tag such as utm_* or fbclid left behind)."""
+    opened = current_path_and_query()
+    if len(opened) <= MAX_RETURN_PATH_LENGTH:
+        return opened
+    asked = request.query()
+    return f"{app.current_event.path}?{asked}" if asked else app.current_event.path
+
+
 @app.get("/")
 def launch() -> Response:
     request = _launch_request()
     person = _signed_in_person()
     if person is None:
-        return start_sign_in(current_path_and_query())
+        return start_sign_in(_return_path(request))
     return launch_for(person, request)
 
 
@@ -123,7 +133,7 @@ def status() -> Response:
     request = _launch_request()
     person = _signed_in_person()
     if person is None:
-        return start_sign_in(current_path_and_query())
+        return start_sign_in(_return_path(request))
     portal = runtime.get()
     target = choose_target(portal.settings.targets, person, request)
     if target is None:
@@ -202,7 +212,9 @@ def login() -> Response:
     configured issuer or a listed initiator; ``target_link_uri`` is followed only when it is this portal's."""
     portal = runtime.get()
     issuer = query("iss")
-    if issuer is None or issuer not in (portal.settings.oidc_issuer, *portal.settings.login_initiators):
+    # Or the IdP's own spelling of the configured issuer, when the two differ by a final "/" (portal/oidc.py).
+    if issuer is None or (issuer not in (portal.settings.oidc_issuer, *portal.settings.login_initiators) and not (
+            issuer.rstrip("/") == portal.settings.oidc_issuer.rstrip("/") and issuer == portal.oidc.metadata().issuer)):
         raise BadRequest("login initiated by an issuer that is not configured",
                          message=N_("This sign-in link comes from an identity provider the portal does not know."))
     login_hint = query("login_hint") or None

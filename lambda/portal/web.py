@@ -221,4 +221,5 @@ def is_rest_api_event(event: Any) -> bool:
             and isinstance(event.get("body"), str | None)
             and isinstance(event.get("isBase64Encoded"), bool | None)
             and (context is None or (isinstance(context, dict) and all(
-                isinstance(context.get(key), str | None) for key in ("path", "domainName", "requestId", "stage")))))
+                context.get(key) is None or _is_text(context.get(key))
+                for key in ("path", "domainName", "requestId", "stage")))))

@@ -8,7 +8,7 @@ import os
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from portal import runtime
@@ -189,6 +189,10 @@ def launch_events(draw):
         value = draw(st.one_of(st.none(), st.sampled_from(options)))
         if value is not None:
             query[name] = [value]
+    return launch_event(session, query), session
+
+
+def launch_event(session: str, query: dict[str, list[str]]) -> dict:
     headers = {"Host": "abc.execute-api.us-east-1.amazonaws.com"}
     if SESSIONS[session] is not None:
         headers["Cookie"] = f"{SESSION_COOKIE}={SESSIONS[session]}"
@@ -202,7 +206,7 @@ def launch_events(draw):
                            "identity": {"sourceIp": "198.51.100.1"}},
         "body": None, "isBase64Encoded": False,
     }
-    return event, session
+    return event
 
 
 def test_launches_presign_for_valid_sessions_and_never_for_invalid_ones(gateway):
@@ -211,6 +215,8 @@ def test_launches_presign_for_valid_sessions_and_never_for_invalid_ones(gateway)
 
     @settings(max_examples=max(EXAMPLES // 2, 100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(launch_events())
+    # The bookmark with a valid session, every run: random draws alone miss one in a few runs.
+    @example((launch_event("valid", {}), "valid"))
     def click(drawn):
         event, session = drawn
         drawn_sessions.add(session)

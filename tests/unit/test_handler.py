@@ -161,6 +161,14 @@ def test_a_link_too_long_to_come_back_after_sign_in_says_so(portal):
     assert portal.transactions() == {}
 
 
+@pytest.mark.parametrize("link", ["/?fbclid=" + "A" * 1100, "/?target=studio&utm_campaign=" + "x" * 1100])
+def test_a_long_tracking_tag_is_left_behind_and_the_link_still_launches_after_sign_in(portal, link):
+    started = portal.get(link)
+    query = parse_qs(urlsplit(header(started, "Location")).query)
+    portal.expect_launch()
+    assert header(portal.finish_sign_in(query["state"][0], query["nonce"][0]), "Location") == PRESIGNED
+
+
 def test_only_the_portals_own_sign_in_cookie_names_are_written_back(portal):
     # A name the portal could not have set is never echoed into Set-Cookie, however it starts.
     forged = f"{TRANSACTION_PREFIX}x\r\nX-Injected: 1"
@@ -366,7 +374,7 @@ def test_events_that_are_not_api_gateway_events_get_400(event):
     assert handler(event, FakeContext())["statusCode"] == 400
 
 
-@pytest.mark.parametrize("where", ["query", "multi_query", "header", "path"])
+@pytest.mark.parametrize("where", ["query", "multi_query", "header", "path", "context_path", "stage"])
 def test_a_lone_surrogate_anywhere_in_the_request_gets_400(portal, where):
     # JSON can carry "\ud800"; no encoder further on (URLs, cookie names) would take it.
     event = rest_event("/callback", query={"state": ["ok"], "code": ["c"]})
@@ -376,8 +384,12 @@ def test_a_lone_surrogate_anywhere_in_the_request_gets_400(portal, where):
         event["multiValueQueryStringParameters"] = {"utm": ["\udcff"]}
     elif where == "header":
         event["headers"]["Accept-Language"] = "de\ud800"
-    else:
+    elif where == "path":
         event["path"] = "/\ud800"
+    elif where == "context_path":
+        event["requestContext"]["path"] = "/\ud800/callback"  # base_url() takes its prefix from here
+    else:
+        event["requestContext"]["stage"] = "\ud800"
     response = handler(event, FakeContext())
     assert response["statusCode"] == 400 and response["body"] == "Bad request"
 
@@ -389,10 +401,10 @@ class _BrokenContext(FakeContext):
 
 class _SillyContext(FakeContext):
     def get_remaining_time_in_millis(self):
-        return float("nan")
+        return None
 
 
-@pytest.mark.parametrize("context", [_BrokenContext(), _SillyContext()], ids=["raises", "nan"])
+@pytest.mark.parametrize("context", [_BrokenContext(), _SillyContext()], ids=["raises", "none"])
 def test_a_context_that_cannot_say_the_time_left_still_gets_the_portals_answer(portal, context):
     assert handler(rest_event("/health"), context)["statusCode"] == 200
     assert header(handler(rest_event("/"), context), "Location")  # the sign-in starts
@@ -450,6 +462,19 @@ def test_login_from_a_listed_initiator_returns_to_its_target_link(portal):
     assert "login_hint" not in query
     done = tiled.finish_sign_in(query["state"][0], query["nonce"][0])
     assert header(done, "Location") == f"{BASE}/status?target=studio"
+
+
+def test_an_issuer_configured_with_a_final_slash_the_idp_lacks_still_signs_in_and_starts_tile_sign_ins():
+    # Earlier versions stripped the "/": such a stack keeps working after the upgrade, with the IdP's spelling.
+    slashed = Portal(env={"PORTAL_OIDC_ISSUER": "https://idp.example.test/"})
+    slashed.idp.issuer = "https://idp.example.test"  # what the IdP declares, and its tokens carry
+    slashed.expect_launch()
+    assert header(slashed.sign_in(), "Location") == PRESIGNED
+    slashed.stubber.add_response("create_presigned_domain_url", {"AuthorizedUrl": PRESIGNED})  # ownership: cached
+    assert header(slashed.get("/"), "Location") == PRESIGNED  # the session it sealed opens
+    slashed.cookies.clear()
+    started = _login(slashed, iss="https://idp.example.test")
+    assert header(started, "Location").startswith("https://idp.example.test/authorize?")
 
 
 @pytest.mark.parametrize("params", [

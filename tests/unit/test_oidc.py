@@ -182,11 +182,35 @@ def test_an_issuer_ending_in_a_slash_is_discovered_and_compared_exactly():
 
 @pytest.mark.parametrize(("configured", "actual"), [
     ("https://idp.example.test/", "https://idp.example.test"), ("https://tenant.auth0.example", "https://tenant.auth0.example/")])
-def test_an_issuer_configured_with_or_without_a_slash_it_lacks_is_refused_naming_the_right_one(configured, actual):
-    http = FakeHttp(ScriptedIdentityProvider(issuer=actual))
+def test_an_issuer_configured_with_or_without_a_slash_it_lacks_is_the_idps_own_spelling(configured, actual, caplog):
+    # Earlier versions stripped a final "/" from the configuration: the IdP's spelling is the one its tokens carry.
+    idp = ScriptedIdentityProvider(issuer=actual)
+    client = OidcClient(configured, idp.client_id, None, FakeHttp(idp))
+    assert client.metadata().issuer == actual and "differs from the IdP's by a final '/'" in caplog.text
+    assert client.verify_id_token(idp.sign(idp.claims(nonce="n-1")), "n-1")["iss"] == actual
+    with pytest.raises(SignInFailed):
+        client.verify_id_token(idp.sign(idp.claims(nonce="n-1", iss=configured)), "n-1")
+
+
+def test_an_issuer_differing_otherwise_is_refused_naming_the_idps(idp, http):
+    document = {**idp.discovery(), "issuer": "https://idp.example.test/other"}
+    http.idp.discovery = lambda: document
     with pytest.raises(PortalMisconfigured) as refused:
-        OidcClient(configured, "portal-client", None, http).metadata()
-    assert repr(actual) in refused.value.detail and "exactly" in refused.value.detail
+        OidcClient(idp.issuer, idp.client_id, None, http).metadata()
+    assert "'https://idp.example.test/other'" in refused.value.detail
+
+
+@pytest.mark.parametrize("endpoint", ["https://portal:hunter2@idp.example.test/token",
+                                      "https://portal:hun#ter2@idp.example.test/token",
+                                      "https://portal:hun?ter2@idp.example.test/token", "https://[idp.example.test/token",
+                                      "https://idp.example.test/token#hunter2"])
+def test_discovery_with_an_endpoint_carrying_user_information_or_unreadable_is_refused_naming_no_secret(idp, http,
+                                                                                                        endpoint):
+    document = idp.discovery()
+    http.idp.discovery = lambda: {**document, "token_endpoint": endpoint}
+    with pytest.raises(IdentityProviderUnavailable) as refused:
+        OidcClient(idp.issuer, idp.client_id, None, http).metadata()
+    assert "hunter2" not in refused.value.detail and "ter2" not in refused.value.detail
 
 
 def test_discovery_with_plain_http_endpoints_on_a_public_host_is_refused(idp, http):
@@ -264,3 +288,7 @@ def test_authorization_request_adds_the_configured_params_and_a_login_hint(idp, 
     hinted = parse_qs(urlsplit(client.authorization_request("https://p/cb", login_hint="a b@corp").url).query)
     assert hinted["login_hint"] == ["a b@corp"] and hinted["identity_provider"] == ["CorpOkta"]
     assert hinted["response_type"] == ["code"] and len(hinted["state"]) == 1
+    # A configured hint spelt in another case is replaced too: one login_hint reaches the IdP
+    other_case = OidcClient(idp.issuer, idp.client_id, "s3cret", http, authorize_params=(("Login_Hint", "x@corp"),))
+    sent = parse_qs(urlsplit(other_case.authorization_request("https://p/cb", login_hint="a@corp").url).query)
+    assert [name for name in sent if name.lower() == "login_hint"] == ["login_hint"] and sent["login_hint"] == ["a@corp"]
