@@ -55,23 +55,25 @@ class JsonHttpClient:
         return self._request("POST", url, body=encoded, headers=all_headers)
 
     def _request(self, method: str, url: str, body: str | None, headers: dict[str, str]) -> Any:
+        # What messages name: no query (codes) or user information (a password) reaches a log line.
+        call = f"{method} {redacted_url(url)}"
         try:
             # A slow, trickling or hanging IdP gets what is left of the request's time, retry included.
-            status, raw = deadline.call(f"{method} {_origin(url)}", self._exchange, method, url, body, headers)
+            status, raw = deadline.call(call, self._exchange, method, url, body, headers)
         except urllib3.exceptions.HTTPError as exc:
-            raise HttpError(f"{method} {_origin(url)} failed: {type(exc).__name__}") from None
+            raise HttpError(f"{call} failed: {type(exc).__name__}") from None
         except DeadlineExceeded:
-            raise HttpError(f"{method} {_origin(url)} did not answer in time") from None
+            raise HttpError(f"{call} did not answer in time") from None
         if len(raw) > MAX_BODY_BYTES:
-            raise HttpError(f"{method} {_origin(url)} answered more than {MAX_BODY_BYTES} bytes", status)
+            raise HttpError(f"{call} answered more than {MAX_BODY_BYTES} bytes", status)
         try:
             document = json.loads(raw)
         except ValueError:
             document = None
         if status >= 400:
-            raise HttpError(f"{method} {_origin(url)} answered {status}", status, document)
+            raise HttpError(f"{call} answered {status}", status, document)
         if document is None:
-            raise HttpError(f"{method} {_origin(url)} did not answer JSON", status)
+            raise HttpError(f"{call} did not answer JSON", status)
         return document
 
     def _exchange(self, method: str, url: str, body: str | None, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -81,7 +83,3 @@ class JsonHttpClient:
         finally:
             response.release_conn()
 
-
-def _origin(url: str) -> str:
-    """Scheme, host and path only: a query may carry codes, and user information a password."""
-    return redacted_url(url)
